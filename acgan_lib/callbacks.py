@@ -88,3 +88,39 @@ class StopOnNonFiniteLoss(keras.callbacks.Callback):
                     f"{self._kept()}; lower the learning rate or check the input data (NaN "
                     "pixels?) before training again."
                 )
+
+
+class MetricsLogger(keras.callbacks.Callback):
+    """Write one row of training metrics per epoch to a CSV file (and the same as JSON).
+
+    Unlike Keras' ``CSVLogger`` it adds no empty ``val_*`` columns, rewrites the file
+    atomically each epoch, and on a resumed run drops rows of epochs that the last checkpoint
+    does not contain (they were trained by a session that was killed before saving them).
+    """
+
+    def __init__(self, path, initial_epoch: int = 0):
+        super().__init__()
+        self.path = Path(path)
+        self.rows: list[dict] = []
+        if initial_epoch and self.path.is_file():
+            import csv
+
+            with open(self.path, newline="") as f:
+                self.rows = [r for r in csv.DictReader(f) if int(r["epoch"]) <= initial_epoch]
+
+    def on_epoch_end(self, epoch, logs=None):
+        import csv
+        import io
+        import json
+
+        self.rows.append({"epoch": epoch + 1, **{k: float(v) for k, v in (logs or {}).items()}})
+        keys = list(dict.fromkeys(k for row in self.rows for k in row))
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=keys)
+        writer.writeheader()
+        writer.writerows(self.rows)
+        for path, text in ((self.path, buffer.getvalue()),
+                           (self.path.with_suffix(".json"), json.dumps(self.rows, indent=1))):
+            tmp = path.with_name(f".{path.name}.tmp")
+            tmp.write_text(text)
+            os.replace(tmp, path)

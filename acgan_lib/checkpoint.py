@@ -68,7 +68,10 @@ def atomic_savez(path: str | os.PathLike, arrays: dict, header: dict) -> Path:
     payload = {_HEADER: np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)}
     payload.update({k: np.asarray(v) for k, v in arrays.items()})
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    umask = os.umask(0)
+    os.umask(umask)
     try:
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would make shared files unreadable
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **payload)
             f.flush()

@@ -58,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     clf.add_argument("--source", default="auto", choices=("auto", "path", "keras", "sample"))
     clf.add_argument("--out", default="classifier",
                      help="directory for classifier.npz and classifier.json")
-    clf.add_argument("--epochs", type=int, default=5)
+    clf.add_argument("--epochs", type=int, default=4)
     clf.add_argument("--batch-size", type=int, default=128)
     clf.add_argument("--learning-rate", type=float, default=1e-3)
     clf.add_argument("--seed", type=int, default=0)
@@ -86,6 +86,12 @@ def _parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--n-per-class", type=int, default=100,
                       help="generated (and real) images per digit")
     cmp_.add_argument("--seed", type=int, default=0)
+
+    from acgan_lib.student_edition import add_arguments as student_edition_arguments
+
+    student_edition_arguments(sub.add_parser(
+        "student-edition", help="write the notebooks without solutions and the book with "
+                                "solutions hidden into a folder to hand out"))
     return parser
 
 
@@ -185,8 +191,14 @@ def _compare(args) -> int:
     return 0
 
 
+def _student_edition(args) -> int:
+    from acgan_lib.student_edition import run
+
+    return run(args)
+
+
 COMMANDS = {"train": _train, "generate": _generate, "train-classifier": _train_classifier,
-            "ship": _ship, "compare": _compare}
+            "ship": _ship, "compare": _compare, "student-edition": _student_edition}
 
 
 class Interrupted(KeyboardInterrupt):

@@ -5,7 +5,7 @@ Layout of a run directory::
     config.json              what was asked for (checked on resume)
     checkpoints/ckpt-N.npz   both networks + both optimizers after epoch N (last 3 kept)
     grids/grid_epoch_N.png   a class-by-row sample grid from fixed noise after each epoch
-    metrics.csv              one row of training metrics per epoch
+    metrics.csv, metrics.json one row of training metrics per epoch
     training.gif             the grids as an animation
     weights.npz              the final generator and discriminator (weights only)
     manifest.json            command, data, budget, versions, wall time and final metrics
@@ -30,7 +30,7 @@ import keras
 import numpy as np
 
 from acgan_lib import __version__
-from acgan_lib.callbacks import GANCheckpoint, StopOnNonFiniteLoss
+from acgan_lib.callbacks import GANCheckpoint, MetricsLogger, StopOnNonFiniteLoss
 from acgan_lib.checkpoint import (CheckpointError, list_checkpoints, load_gan,
                                   remove_stale_temporaries, resume_latest, save_gan)
 from acgan_lib.data import MnistData, load_mnist, make_dataset
@@ -107,20 +107,8 @@ def _validate(config: TrainConfig, n_images: int, steps_per_epoch=None, keep: in
 
 
 def _cut_back(out: Path, epochs_done: int) -> None:
-    """Drop metrics rows and grids of epochs after ``epochs_done`` (a kill came before their
-    checkpoint was written; they are trained again)."""
-    csv = out / "metrics.csv"
-    if csv.is_file():
-        lines = csv.read_text().splitlines(keepends=True)
-        kept = lines[:1]
-        for line in lines[1:]:
-            first = line.split(",", 1)[0]
-            if line.endswith("\n") and first.isdigit() and int(first) < epochs_done:
-                kept.append(line)
-        if kept != lines:
-            tmp = csv.with_name(".metrics.csv.tmp")
-            tmp.write_text("".join(kept))
-            os.replace(tmp, csv)
+    """Drop grids of epochs after ``epochs_done`` (a kill came before their checkpoint was
+    written; they are trained again). ``MetricsLogger`` does the same for metrics rows."""
     for grid in (out / "grids").glob("grid_epoch_*.png"):
         number = grid.stem.rsplit("_", 1)[-1]
         if number.isdigit() and int(number) > epochs_done:
@@ -182,7 +170,7 @@ def train_run(config: TrainConfig, out: str | os.PathLike, data: MnistData | Non
     checkpointer = GANCheckpoint(ckpt_dir, config.model, keep=keep, elapsed=elapsed,
                                  header={"config": wanted})
     grids = SampleGridCallback(out / "grids", seed=config.seed)
-    csv = keras.callbacks.CSVLogger(str(out / "metrics.csv"), append=initial_epoch > 0)
+    csv = MetricsLogger(out / "metrics.csv", initial_epoch=initial_epoch)
     cbs = [StopOnNonFiniteLoss(checkpoint_dir=ckpt_dir), grids, csv, checkpointer,
            *(callbacks or [])]
     started = time.perf_counter()

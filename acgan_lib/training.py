@@ -95,6 +95,9 @@ class ConditionalGAN(keras.Model):
         if auxiliary:
             names += ["aux_loss_real", "label_accuracy_real", "label_accuracy_fake"]
         self._trackers = {n: keras.metrics.Mean(name=n) for n in names}
+        # Both networks are built models, so the GAN is built too. Without this, `fit` under a
+        # tf.distribute strategy tries to build it by calling it on a batch of real images.
+        self.built = True
 
     @property
     def metrics(self):
@@ -109,7 +112,16 @@ class ConditionalGAN(keras.Model):
         Under a ``mixed_float16`` policy each optimizer is wrapped in a ``LossScaleOptimizer``,
         which scales the loss up before the gradient and the gradients down before the update,
         so that small float16 gradients do not flush to zero.
+
+        Under a ``tf.distribute`` strategy (built inside ``strategy.scope()``) XLA is turned off,
+        as Keras' own ``jit_compile="auto"`` does: Keras would compile the whole distributed
+        step, ``strategy.run`` over all replicas, as one XLA function, which XLA cannot do
+        across devices (on CPUs it hangs). Each replica's step is still a compiled graph, and
+        ``TPUStrategy`` compiles it with XLA for the TPU anyway.
         """
+        if jit_compile and (tf.distribute.has_strategy()
+                            or getattr(self, "_distribute_strategy", None) is not None):
+            jit_compile = False
         d_optimizer = d_optimizer or keras.optimizers.Adam(learning_rate, beta_1=beta_1)
         g_optimizer = g_optimizer or keras.optimizers.Adam(learning_rate, beta_1=beta_1)
         if keras.mixed_precision.dtype_policy().name == "mixed_float16":
@@ -283,14 +295,16 @@ def classify_real_images(discriminator: keras.Model, images, batch_size: int = 2
 
 
 def build_gan(name: str = "acgan", latent_dim: int = LATENT_DIM, seed: int = 0,
-              **compile_kwargs) -> ConditionalGAN:
+              fused_upsampling: bool = False, **compile_kwargs) -> ConditionalGAN:
     """Build (and, if ``compile_kwargs`` or by default, compile) the named model.
 
     Call it inside ``strategy.scope()`` to train under a ``tf.distribute`` strategy.
+    ``fused_upsampling=True`` builds the generator with
+    :class:`~acgan_lib.models.UpSamplingConv2D` (same weights and function, faster).
     """
     spec = get_spec(name)
     gan = ConditionalGAN(
-        build_generator(spec.conditioning, latent_dim),
+        build_generator(spec.conditioning, latent_dim, fused_upsampling=fused_upsampling),
         build_discriminator(auxiliary_classifier=spec.auxiliary,
                             label_conditioning=not spec.auxiliary),
         auxiliary=spec.auxiliary, latent_dim=latent_dim, fake_aux_weight=spec.fake_aux_weight,

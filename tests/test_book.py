@@ -1,0 +1,219 @@
+"""The Jupyter Book: configuration, notebooks' conventions, and one full build with -W.
+
+Execution policy (see README, "How the book is built"): CI executes every notebook once with
+``pytest --nbmake --overwrite notebooks/`` (smoke mode, because CI sets ``CI``), which leaves the
+outputs in the throw-away checkout; ``test_book_builds`` then builds with execution "off" and
+reuses them. When the notebooks have no outputs (a local run of this file on its own), the build
+executes them itself, as ``jupyter-book build .`` always does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+import acgan_lib
+from acgan_lib.notebook import run_mode
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+REQUIRED_REFERENCES = ("goodfellow2014gan", "mirza2014cgan", "radford2015dcgan",
+                       "odena2017acgan", "heusel2017fid")
+COLAB = "https://colab.research.google.com"
+
+
+def _config() -> dict:
+    return yaml.safe_load((ROOT / "_config.yml").read_text())
+
+
+def _toc_files() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+
+    def walk(entries):
+        for entry in entries or []:
+            if "file" in entry:
+                files.append(entry["file"])
+            walk(entry.get("sections"))
+
+    for part in toc.get("parts", []):
+        walk(part.get("chapters"))
+    walk(toc.get("chapters"))
+    return files
+
+
+def _source(file: str) -> Path:
+    for suffix in (".ipynb", ".md"):
+        path = ROOT / f"{file}{suffix}"
+        if path.is_file():
+            return path
+    raise AssertionError(f"_toc.yml lists {file!r}, but neither {file}.ipynb nor {file}.md exists")
+
+
+def _committed_notebook(path: Path) -> dict:
+    """The notebook as git would commit it (the index), else the working file."""
+    rel = path.relative_to(ROOT).as_posix()
+    try:
+        staged = subprocess.run(["git", "show", f":{rel}"], cwd=ROOT, capture_output=True,
+                                check=True).stdout
+        return json.loads(staged)
+    except (subprocess.CalledProcessError, FileNotFoundError, json.JSONDecodeError):
+        return json.loads(path.read_text())
+
+
+def _text(cell) -> str:
+    src = cell["source"]
+    return src if isinstance(src, str) else "".join(src)
+
+
+# ------------------------------------------------------------------------------ configuration
+def test_config_points_to_the_repository():
+    config = _config()
+    assert config["title"] == "Conditional GANs, from CGAN to ACGAN"
+    assert config["author"] == "The course authors"
+    assert config["only_build_toc_files"] is True
+    assert config["repository"]["url"] == acgan_lib.REPOSITORY_URL
+    assert config["repository"]["branch"] == "main"
+    assert config["repository"]["path_to_book"] == "."
+    assert config["launch_buttons"]["colab_url"] == COLAB
+    assert "sphinx_exercise" in config["sphinx"]["extra_extensions"]
+    assert config["bibtex_bibfiles"] == ["references.bib"]
+
+
+def test_toc_has_numbered_parts_and_every_notebook():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    numbered = [p for p in toc["parts"] if p.get("numbered")]
+    assert [p["caption"] for p in numbered][:2] == ["Part I: Foundations",
+                                                    "Part II: Conditioning the generator"]
+    files = _toc_files()
+    for file in files:
+        _source(file)
+    listed = {f for f in files if f.startswith("notebooks/")}
+    on_disk = {f"notebooks/{p.stem}" for p in NOTEBOOKS}
+    assert on_disk - listed == set(), "every notebook must be a chapter of the book"
+
+
+def test_references_are_in_the_bibliography():
+    bib = (ROOT / "references.bib").read_text()
+    keys = set(re.findall(r"@\w+\{([^,\s]+),", bib))
+    assert set(REQUIRED_REFERENCES) <= keys
+    cited = set()
+    for path in [*(ROOT / "book").glob("*.md"), *NOTEBOOKS]:
+        for group in re.findall(r"\{cite[pt]?\}`([^`]+)`", path.read_text()):
+            cited.update(k.strip() for k in group.split(","))
+    assert cited - keys == set(), f"cited but not in references.bib: {cited - keys}"
+    assert set(REQUIRED_REFERENCES) <= cited, "each required paper is cited where it is used"
+
+
+# ------------------------------------------------------------------------------ notebooks
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_conventions(path):
+    nb = _committed_notebook(path)
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    first = nb["cells"][0]
+    assert first["cell_type"] == "code"
+    assert "remove-cell" in first.get("metadata", {}).get("tags", []), \
+        "the Colab install cell must be hidden in the book (tag remove-cell)"
+    install = _text(first)
+    assert '"google.colab" in sys.modules' in install, "install only when running on Colab"
+    assert f"acgan_lib @ git+{acgan_lib.REPOSITORY_URL}" in install
+    for url in re.findall(r"git\+(https://[^\s\"']+)", install):
+        assert url == acgan_lib.REPOSITORY_URL
+    markdown = "\n".join(_text(c) for c in nb["cells"] if c["cell_type"] == "markdown")
+    repo = acgan_lib.REPOSITORY_URL.removeprefix("https://github.com/")
+    badge = f"{COLAB}/github/{repo}/blob/main/notebooks/{path.name}"
+    assert badge in markdown, f"{path.name} needs a Colab badge linking to {badge}"
+    for url in re.findall(r"https://github\.com/[\w.-]+/[\w.-]+", markdown + install):
+        assert url == acgan_lib.REPOSITORY_URL, f"{path.name} links to another repository"
+    code = "\n".join(_text(c) for c in nb["cells"] if c["cell_type"] == "code")
+    assert "run_mode()" in code, "each notebook chooses its run mode with run_mode()"
+    assert re.search(r"^## What we learned", markdown, re.M)
+    assert re.search(r"^## Exercises", markdown, re.M)
+    executed = [c for c in nb["cells"] if c["cell_type"] == "code"
+                and (c.get("outputs") or c.get("execution_count") is not None)]
+    assert executed == [], f"{path.name} must be saved without outputs"
+
+
+def test_markdown_pages_link_to_the_repository_only():
+    for page in (ROOT / "book").glob("*.md"):
+        for url in re.findall(r"https://github\.com/[\w.-]+/[\w.-]+", page.read_text()):
+            assert url == acgan_lib.REPOSITORY_URL, f"{page.name} links to {url}"
+
+
+@pytest.mark.parametrize("environ, gpu, expected", [
+    ({"CI": "true"}, True, "smoke"),
+    ({"CI": "1"}, False, "smoke"),
+    ({}, False, "cpu"),
+    ({}, True, "full"),
+    ({"CI": "false"}, False, "cpu"),
+    ({"CI": "true", "ACGAN_RUN_MODE": "cpu"}, False, "cpu"),
+    ({"ACGAN_RUN_MODE": "FULL"}, False, "full"),
+])
+def test_run_mode(environ, gpu, expected):
+    assert run_mode(environ, gpu=gpu) == expected
+
+
+def test_run_mode_rejects_unknown_mode():
+    with pytest.raises(ValueError, match="ACGAN_RUN_MODE='fast' is not a run mode"):
+        run_mode({"ACGAN_RUN_MODE": "fast"}, gpu=False)
+
+
+# ------------------------------------------------------------------------------ the build
+def _all_executed() -> bool:
+    for path in NOTEBOOKS:
+        nb = json.loads(path.read_text())
+        if any(c["cell_type"] == "code" and c.get("execution_count") is None
+               for c in nb["cells"]):
+            return False
+    return True
+
+
+@pytest.mark.slow
+def test_book_builds(tmp_path):
+    """``jupyter-book build . -W -n --keep-going``: no warning, one HTML page per TOC entry."""
+    config = _config()
+    reuse = _all_executed()
+    config["execute"]["execute_notebooks"] = "off" if reuse else "force"
+    # Paths in the configuration are relative to the book's root: keep them valid from tmp.
+    config["bibtex_bibfiles"] = [str(ROOT / f) for f in config["bibtex_bibfiles"]]
+    config_path = tmp_path / "_config.yml"
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+    out = tmp_path / "book"
+    env = {**os.environ, "CI": os.environ.get("CI", "true")}  # smoke-size any live demo
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    result = subprocess.run(
+        [str(jupyter_book), "build", str(ROOT), "--path-output", str(out), "--config",
+         str(config_path), "-W", "-n", "--keep-going"],
+        capture_output=True, text=True, env=env)
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, f"the book build failed (execution {'reused' if reuse else 'forced'}):\n{log[-8000:]}"
+    html = out / "_build" / "html"
+    for file in _toc_files():
+        page = html / f"{file}.html"
+        assert page.is_file(), f"no HTML page for {file}"
+    repo = acgan_lib.REPOSITORY_URL.removeprefix("https://github.com/")
+    for path in NOTEBOOKS:
+        page = (html / "notebooks" / f"{path.stem}.html").read_text()
+        assert f"{COLAB}/github/{repo}/blob/main/notebooks/{path.name}" in page, \
+            f"{path.name}: no Colab launch link"
+        assert '"google.colab" in sys.modules' not in page, f"{path.name}: install cell shown"
+        assert re.search(r"<img[^>]+src=\"[^\"]*_images/", page), f"{path.name}: no figure"
+    references = (html / "book" / "references.html").read_text()
+    for author in ("Goodfellow", "Mirza", "Radford", "Odena", "Heusel"):
+        assert author in references
+
+
+def test_glue_prints_when_myst_nb_is_missing(monkeypatch, capsys):
+    """On Colab (no myst-nb) a glued number is printed, so the reader still sees it."""
+    from acgan_lib.notebook import glue
+
+    monkeypatch.setitem(sys.modules, "myst_nb", None)  # makes `from myst_nb import ...` fail
+    assert glue("accuracy", "97.5%") is None
+    assert capsys.readouterr().out == "[accuracy] 97.5%\n"

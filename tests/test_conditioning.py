@@ -1,0 +1,84 @@
+"""label_dependence: does it see whether (and how much) a generator uses its label?"""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+
+from acgan_lib.conditioning import LabelDependence, label_dependence
+from acgan_lib.models import build_generator
+
+
+def _toy_generator(use_noise: bool, use_label: bool) -> keras.Model:
+    noise = keras.Input((8,), name="noise")
+    label = keras.Input((1,), dtype="int32", name="label")
+    parts = []
+    if use_noise:
+        parts.append(keras.layers.Dense(4, name="from_noise")(noise))
+    if use_label:
+        emb = keras.layers.Embedding(10, 4, name="emb")(label)
+        parts.append(keras.layers.Flatten()(emb))
+    x = parts[0] if len(parts) == 1 else keras.layers.Add()(parts)
+    return keras.Model([noise, label], x)
+
+
+def test_label_blind_generator_scores_zero():
+    result = label_dependence(_toy_generator(use_noise=True, use_label=False), pairs=64)
+    assert result.label_change == 0.0
+    assert result.noise_change > 0.0
+    assert result.ratio == 0.0
+
+
+def test_noise_blind_generator_scores_infinite():
+    result = label_dependence(_toy_generator(use_noise=False, use_label=True), pairs=64)
+    assert result.noise_change == 0.0
+    assert result.label_change > 0.0
+    assert math.isinf(result.ratio)
+
+
+def test_concat_generator_label_weights_control_the_score():
+    """On the course's concat generator: cut the one-hot's weights -> 0; enlarge them -> more."""
+    generator = build_generator("concat")
+    dense = generator.get_layer("dense")
+    kernel, bias = dense.get_weights()  # rows 0..99 noise, rows 100..109 the one-hot label
+    base = label_dependence(generator, pairs=200, layer="dense")
+
+    cut = kernel.copy()
+    cut[100:] = 0.0
+    dense.set_weights([cut, bias])
+    assert label_dependence(generator, pairs=200, layer="dense").label_change == 0.0
+    assert label_dependence(generator, pairs=200).label_change == 0.0  # images too
+
+    loud = kernel.copy()
+    loud[100:] *= 20.0
+    dense.set_weights([loud, bias])
+    louder = label_dependence(generator, pairs=200, layer="dense")
+    assert louder.ratio > 5 * base.ratio
+    assert louder.noise_change == pytest.approx(base.noise_change, rel=0.5)
+
+
+def test_same_seed_same_result_and_dict():
+    generator = build_generator("multiply")
+    a = label_dependence(generator, pairs=50, seed=3)
+    b = label_dependence(generator, pairs=50, seed=3)
+    assert a == b
+    assert isinstance(a, LabelDependence)
+    d = a.to_dict()
+    assert set(d) == {"label_change", "noise_change", "pairs", "layer", "ratio"}
+    assert d["pairs"] == 50 and np.isfinite(d["ratio"])
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"pairs": 0}, "pairs must be a positive integer"),
+    ({"num_classes": 1}, "num_classes must be an integer >= 2"),
+    ({"layer": "no_such_layer"}, "no layer named 'no_such_layer'"),
+])
+def test_bad_arguments_are_named(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        label_dependence(build_generator("concat"), **kwargs)
+
+
+def test_not_a_generator():
+    with pytest.raises(TypeError, match="two inputs"):
+        label_dependence(keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)]))
