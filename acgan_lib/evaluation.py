@@ -44,7 +44,8 @@ PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
 CLASSIFIER_PATH = PRETRAINED_DIR / "classifier.npz"
 FEATURES_LAYER = "features"
 LR_DECAY = 0.6  # the classifier's learning rate is multiplied by this after each epoch
-METRIC_COLUMNS = ("label_accuracy", "frechet_distance", "diversity", "aux_label_accuracy_real")
+METRIC_COLUMNS = ("label_accuracy", "frechet_distance", "diversity", "diversity_lowest",
+                  "diversity_lowest_digit", "aux_label_accuracy_real")
 
 _DEFAULT_CLASSIFIER: keras.Model | None = None
 _FEATURE_MODELS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -490,6 +491,9 @@ def _evaluate_images(images, labels, real_images, real_labels, classifier) -> di
         "frechet_distance": _frechet_from_features(real_features, fake_features),
         "diversity": diversity["overall"],
         "diversity_per_class": diversity["per_class"],
+        # the average hides a collapsed class: report the least varied digit too
+        "diversity_lowest": float(np.nanmin(diversity["per_class"])),
+        "diversity_lowest_digit": int(np.nanargmin(diversity["per_class"])),
         "confusion_matrix": _confusion(labels, fake_logits.argmax(axis=1)).tolist(),
         "classifier_accuracy_real": float(np.mean(real_logits.argmax(axis=1) == real_labels)),
     }
@@ -518,7 +522,8 @@ def evaluate_generator(generator, data: MnistData | None = None, n_per_class: in
     :func:`~acgan_lib.data.load_mnist`, which falls back to the offline sample whose held-out
     images are training-set digits). Returns a dict of plain numbers and lists:
     ``label_accuracy`` (+ ``_per_class``), ``frechet_distance``, ``diversity`` (+
-    ``_per_class``), ``confusion_matrix``, ``classifier_accuracy_real`` (the classifier on the
+    ``_per_class``, and ``diversity_lowest`` / ``diversity_lowest_digit``: the least varied
+    digit, since one collapsed class barely moves the average), ``confusion_matrix``, ``classifier_accuracy_real`` (the classifier on the
     real images used: the ceiling for label accuracy), for an ACGAN
     ``aux_label_accuracy_real`` (its auxiliary classifier on all of ``data.x_test``), and
     what was used (``n_per_class``, ``seed``, ``real_images``).
@@ -565,9 +570,11 @@ def compare_models(names: list[str] | None = None, run_dirs: list[str | os.PathL
     Each row: ``name``, ``kind`` ("shipped", "run" or "real data"), ``steps``, ``images_seen``
     and the metrics of :func:`evaluate_generator`, with its ``generator`` for pictures.
     """
-    from acgan_lib.pretrained import available_pretrained, load_pretrained, pretrained_manifest
+    from acgan_lib.pretrained import (available_pretrained, check_run_dir, load_pretrained,
+                                      pretrained_manifest)
     from acgan_lib.runs import load_run
 
+    run_dirs = [check_run_dir(d) for d in run_dirs]  # fail before any evaluation
     data, _ = _real_set(data)
     rows = []
     if include_real:
@@ -604,16 +611,26 @@ def _fmt(value, digits: int = 3) -> str:
 def comparison_markdown(rows: list[dict]) -> str:
     """The comparison as a Markdown table, with the real set it used in a line above it."""
     header = ["model", "kind", "steps", "label accuracy", "Frechet distance", "diversity",
-              "aux accuracy (real)"]
+              "lowest diversity (digit)", "aux accuracy (real)"]
     lines = [f"Real images: {rows[0]['real_images']}; {rows[0]['n_per_class']} generated images "
              f"per digit, seed {rows[0]['seed']}." if rows else "No models.", "",
-             "| " + " | ".join(header) + " |", "|" + "|".join(["---"] * 2 + ["---:"] * 5) + "|"]
+             "| " + " | ".join(header) + " |", "|" + "|".join(["---"] * 2 + ["---:"] * 6) + "|"]
     for r in rows:
         cells = [r["name"], r["kind"], _fmt(r.get("steps")), _fmt(r["label_accuracy"]),
                  _fmt(r["frechet_distance"], 2), _fmt(r["diversity"]),
+                 f"{_fmt(r['diversity_lowest'])} ({r['diversity_lowest_digit']})",
                  _fmt(r.get("aux_label_accuracy_real"))]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def comparison_table(rows: list[dict]):
+    """The comparison as a pandas DataFrame (one row per model; the columns of the CSV)."""
+    import pandas as pd
+
+    columns = ["name", "kind", "model", "steps", "images_seen", *METRIC_COLUMNS,
+               "classifier_accuracy_real", "n_per_class", "seed", "real_images"]
+    return pd.DataFrame([{k: r.get(k) for k in columns} for r in rows], columns=columns)
 
 
 def write_comparison(rows: list[dict], out: str | os.PathLike) -> dict:

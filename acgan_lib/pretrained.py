@@ -200,6 +200,17 @@ def _atomic_copy(source: Path, target: Path) -> None:
         raise
 
 
+def check_run_dir(run_dir: str | os.PathLike) -> Path:
+    """``run_dir`` as a Path if it holds a finished run, else a CheckpointError saying why."""
+    run_dir = Path(run_dir)
+    for needed in ("manifest.json", "weights.npz"):
+        if not (run_dir / needed).is_file():
+            raise CheckpointError(f"{run_dir} has no {needed}: the run is not finished (or "
+                                  "this is not a run directory); let it finish, or re-run its "
+                                  "train command to resume it")
+    return run_dir
+
+
 def ship_run(run_dir: str | os.PathLike, name: str | None = None, data: MnistData | None = None,
              dest: str | os.PathLike | None = None, n_per_class: int = 500, seed: int = 0,
              command: str | None = None, offline_check: bool = True) -> dict:
@@ -215,12 +226,7 @@ def ship_run(run_dir: str | os.PathLike, name: str | None = None, data: MnistDat
     from acgan_lib.evaluation import evaluate_generator
     from acgan_lib.runs import load_run, write_json
 
-    run_dir = Path(run_dir)
-    for needed in ("manifest.json", "weights.npz"):
-        if not (run_dir / needed).is_file():
-            raise CheckpointError(f"{run_dir} has no {needed}: the run is not finished (or "
-                                  "this is not a run directory); let it finish, or re-run its "
-                                  "train command to resume it")
+    run_dir = check_run_dir(run_dir)
     gan, manifest = load_run(run_dir)
     name = name or manifest["model"]
     if not _NAME.match(name) or name == "classifier":

@@ -166,3 +166,8 @@ def test_compare_command_end_to_end(tiny_run, tmp_path, capsys):
         assert (tmp_path / "cmp" / f).stat().st_size > 0, f
     rows = (tmp_path / "cmp" / "comparison.csv").read_text().splitlines()
     assert len(rows) == 1 + 1 + len(SHIPPED) + 1
+    assert cli.main(["compare", str(tmp_path), "--out", str(tmp_path / "x")]) == 2
+    assert "not finished" in capsys.readouterr().err
+    table = ev.comparison_table(json.loads((tmp_path / "cmp" / "comparison.json").read_text()))
+    assert list(table["name"])[0] == "real digits (reference)"
+    assert table["label_accuracy"].between(0, 1).all()
