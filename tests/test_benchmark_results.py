@@ -1,0 +1,73 @@
+"""The committed benchmark results are what the benchmark script wrote, and they say what they
+measured. (The benchmark itself, ``benchmarks/bench_training.py``, is not part of the test
+suite: it times things, and timings belong in benchmarks, not tests.)"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import statistics
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "benchmarks"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("bench_training", BENCH / "bench_training.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_training"] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def results():
+    return json.loads((BENCH / "results.json").read_text())
+
+
+def test_results_md_is_generated_from_results_json(bench, results):
+    """RESULTS.md is never edited by hand: rendering results.json gives it back exactly."""
+    assert (BENCH / "RESULTS.md").read_text() == bench.render_markdown(results)
+
+
+def test_cpu_section_is_a_side_by_side_measurement(results):
+    cpu = results["cpu"]
+    contenders = {c["name"]: c for c in cpu["contenders"]}
+    baseline = [c for c in cpu["contenders"] if c["kind"] == "baseline"]
+    assert len(baseline) == 1 and baseline[0]["batch_size"] == cpu["batch_size"]
+    measured = [c for c in cpu["contenders"] if not c["skipped"]]
+    assert len(measured) >= 3
+    for c in measured:
+        # every contender ran the same number of interleaved repetitions
+        assert len(c["images_per_s"]) == cpu["repetitions"]
+        assert c["median_images_per_s"] == pytest.approx(statistics.median(c["images_per_s"]))
+        assert c["ratio_to_baseline"] == pytest.approx(
+            c["median_images_per_s"] / cpu["baseline_images_per_s"], abs=0.01)
+        if c["kind"] == "acgan_lib":
+            assert c["discriminator_trains"] and c["generator_trains"], c["name"]
+    # the article's pattern on Keras 3: its discriminator never trains (chapter 5)
+    assert cpu["baseline_discriminator_trains"] is False
+    assert cpu["baseline_generator_trains"] is True
+    default = contenders["acgan_lib XLA (default)"]
+    assert cpu["default_ratio"] == default["ratio_to_baseline"]
+    same_batch = [c for c in measured if c["batch_size"] == cpu["batch_size"]]
+    assert cpu["best_same_batch"]["ratio"] == max(c["ratio_to_baseline"] for c in same_batch)
+    assert cpu["target_met"] == (cpu["best_same_batch"]["ratio"] >= cpu["target_ratio"])
+    for key in ("cpu", "cpu_cores", "tensorflow", "keras"):
+        assert cpu["machine"][key]
+
+
+def test_gpu_section_is_measured_or_says_it_is_not(results):
+    gpu = results["gpu"]
+    if not gpu["measured"]:
+        assert "not yet measured" in (BENCH / "RESULTS.md").read_text().lower()
+        return
+    assert gpu["machine"]["gpus"], "a GPU section must come from a machine with a GPU"
+    for row in gpu["configurations"]:
+        assert row["discriminator_trains"] and row["generator_trains"], row["name"]
+        assert row["median_epoch_s"] > 0
