@@ -252,3 +252,38 @@ def test_student_book_builds_with_W_and_hides_every_solution(tmp_path):
     if redirect:
         index = (html_dir / redirect.group(1)).read_text()
     assert "(student edition)" in index
+
+
+# ------------------------------------------------------------------------------ the exercises
+EXERCISE_LABEL = re.compile(r"^`{3,}\{exercise\}[^\n]*\n:label:\s*(\S+)", re.M)
+SOLUTION_FOR = re.compile(r"^`{3,}\{solution(?:-start)?\}\s+(\S+)", re.M)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_chapter_has_two_to_four_exercises_with_solutions(path):
+    nb = json.loads(path.read_text())
+    chapter = int(path.name[:2])
+    markdown = "\n".join(_text(c) for c in nb["cells"] if c["cell_type"] == "markdown")
+    labels = EXERCISE_LABEL.findall(markdown)
+    assert 2 <= len(labels) <= 4, f"{path.name}: {len(labels)} exercises"
+    assert labels == [f"ex-ch{chapter}-{i}" for i in range(1, len(labels) + 1)], labels
+    assert sorted(SOLUTION_FOR.findall(markdown)) == sorted(labels), \
+        f"{path.name}: every exercise needs exactly one solution"
+    # at least one code exercise: a scaffold that calls a checker, and a solution cell that
+    # passes it (nbmake runs the chapter, so a failing reference solution fails CI)
+    scaffolds = [c for c in nb["cells"] if "exercise-scaffold" in c["metadata"].get("tags", [])]
+    solutions = [c for c in nb["cells"] if "solution" in c["metadata"].get("tags", [])]
+    assert any("check_" in _text(c) and "NotImplementedError" in _text(c) for c in scaffolds)
+    assert any(re.search(r"^assert check_\w+\(", _text(c), re.M) for c in solutions)
+    # everything is in the Exercises section, after the chapter's own content
+    start = _exercise_start(nb)
+    assert all(nb["cells"].index(c) > start for c in scaffolds + solutions)
+
+
+def test_instructors_guide_lists_every_exercise():
+    guide = (ROOT / "book" / "instructors.md").read_text()
+    for path in NOTEBOOKS:
+        nb = json.loads(path.read_text())
+        markdown = "\n".join(_text(c) for c in nb["cells"] if c["cell_type"] == "markdown")
+        for label in EXERCISE_LABEL.findall(markdown):
+            assert f"{{ref}}`{label}`" in guide, f"{label} is missing from the guide's table"
