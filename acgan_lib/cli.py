@@ -38,6 +38,10 @@ def _parser() -> argparse.ArgumentParser:
                             "then Keras' download, then the offline sample)")
     train.add_argument("--source", default="auto", choices=("auto", "path", "keras", "sample"))
     train.add_argument("--no-xla", action="store_true", help="compile without XLA")
+    train.add_argument("--fused-upsampling", action="store_true",
+                       help="compute each upsampling + convolution of the generator as one "
+                            "cheaper step (same weights, same function up to rounding; the "
+                            "fastest setting on a CPU, see benchmarks/RESULTS.md)")
     train.add_argument("--mixed-precision", action="store_true",
                        help="mixed_float16 (for GPUs with tensor cores)")
     train.add_argument("--keep", type=int, default=3, help="checkpoints to keep")
@@ -112,7 +116,7 @@ def _train(args) -> int:
     data = load_mnist(path=args.data, source=args.source)
     config = TrainConfig(model=args.model, epochs=args.epochs, batch_size=args.batch_size,
                          learning_rate=args.learning_rate, beta_1=args.beta_1, seed=args.seed,
-                         jit_compile=not args.no_xla)
+                         jit_compile=not args.no_xla, fused_upsampling=args.fused_upsampling)
     command = "python -m acgan_lib " + shlex.join(sys.argv[1:])
     manifest = train_run(config, out, data, steps_per_epoch=args.steps_per_epoch,
                          command=command, verbose=0 if args.quiet else 1, keep=args.keep,

@@ -152,7 +152,8 @@ def train_run(config: TrainConfig, out: str | os.PathLike, data: MnistData | Non
     with scope:
         gan = build_gan(config.model, latent_dim=config.latent_dim, seed=config.seed,
                         learning_rate=config.learning_rate, beta_1=config.beta_1,
-                        jit_compile=config.jit_compile)
+                        jit_compile=config.jit_compile,
+                        fused_upsampling=config.fused_upsampling)
     initial_epoch, elapsed, resumed = 0, 0.0, None
     out.mkdir(parents=True, exist_ok=True)
     stale = [p for d in (out, ckpt_dir, out / "grids") for p in remove_stale_temporaries(d)]

@@ -326,6 +326,9 @@ class TrainConfig:
     latent_dim: int = LATENT_DIM
     seed: int = 0
     jit_compile: bool = True
+    # Same weights and function, less arithmetic (UpSamplingConv2D): a speed setting, so a run
+    # may be resumed with or without it.
+    fused_upsampling: bool = False
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
