@@ -523,8 +523,9 @@ def evaluate_generator(generator, data: MnistData | None = None, n_per_class: in
     images are training-set digits). Returns a dict of plain numbers and lists:
     ``label_accuracy`` (+ ``_per_class``), ``frechet_distance``, ``diversity`` (+
     ``_per_class``, and ``diversity_lowest`` / ``diversity_lowest_digit``: the least varied
-    digit, since one collapsed class barely moves the average), ``confusion_matrix``, ``classifier_accuracy_real`` (the classifier on the
-    real images used: the ceiling for label accuracy), for an ACGAN
+    digit, since one collapsed class barely moves the average), ``confusion_matrix``,
+    ``classifier_accuracy_real`` (the classifier on the real images used: the ceiling for label
+    accuracy), for an ACGAN
     ``aux_label_accuracy_real`` (its auxiliary classifier on all of ``data.x_test``), and
     what was used (``n_per_class``, ``seed``, ``real_images``).
     """

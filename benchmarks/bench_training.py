@@ -583,7 +583,8 @@ def render_markdown(results: dict) -> str:
               "- `cpu.changes[]`: `change`, `with`, `without`, `speedup_median`, `speedup_min`, "
               "`speedup_max` (paired per round).",
               "- `profile.parts[]` (`name`, `ms`, `share`), `profile.article_loop_estimate_ms`, "
-              "`profile.ratio_bound_default`; `input_pipeline.images_per_s` (full runs only).",
+              "`profile.ratio_bound_default`, `profile.budget` (the step's time budget, in ms); "
+              "`input_pipeline.images_per_s` (full runs only).",
               "- `gpu.measured` (false until a GPU run); then `gpu.configurations[]`, "
               "`gpu.default_epoch_s`, `gpu.fastest`.", ""]
     return "\n".join(lines)
@@ -609,29 +610,42 @@ CHANGE_NOTES = [
 ]
 
 
-def budget_paragraph(cpu: dict, prof: dict) -> str:
+def step_budget(cpu: dict, prof: dict) -> dict:
     """Where the article loop's extra time per step goes, from the measured rates and the
-    profile: extra arithmetic (passes the library does not make) versus eager overhead."""
+    profile: extra arithmetic (passes the library does not make) versus eager overhead.
+    Stored in ``results.json`` (``profile.budget``) for RESULTS.md and chapter 7."""
     batch = cpu["batch_size"]
     base_ms = 1000 * batch / cpu["baseline_images_per_s"]
     default_ms = 1000 * batch / cpu["default_images_per_s"]
-    best_ms = 1000 * batch / cpu["best_same_batch"]["images_per_s"]
     est = prof["article_loop_estimate_ms"]
-    text = (f"**The time budget of one step (batch {batch}).** The article's loop took "
-            f"{base_ms:,.0f} ms per step, the library's default {default_ms:,.0f} ms and the "
-            f"fastest configuration {best_ms:,.0f} ms. With every pass at compiled speed the "
-            f"article's loop would take about {est:,.0f} ms, so of its extra "
-            f"{base_ms - default_ms:,.0f} ms over the default, about "
-            f"{max(est - default_ms, 0):,.0f} ms is arithmetic that the library does not do (two "
-            f"extra generator forward passes) and about {max(base_ms - est, 0):,.0f} ms is "
+    return {"batch_size": batch, "baseline_ms": round(base_ms, 1),
+            "default_ms": round(default_ms, 1),
+            "best_ms": round(1000 * batch / cpu["best_same_batch"]["images_per_s"], 1),
+            "article_at_compiled_speed_ms": est,
+            "extra_ms": round(base_ms - default_ms, 1),
+            "extra_arithmetic_ms": round(max(est - default_ms, 0), 1),
+            "eager_overhead_ms": round(max(base_ms - est, 0), 1),
+            "target_step_ms": round(base_ms / cpu["target_ratio"], 1)}
+
+
+def budget_paragraph(cpu: dict, prof: dict) -> str:
+    """The step's time budget (``prof["budget"]``) in words, with the verdict on the target."""
+    b = prof["budget"]
+    text = (f"**The time budget of one step (batch {b['batch_size']}).** The article's loop took "
+            f"{b['baseline_ms']:,.0f} ms per step, the library's default {b['default_ms']:,.0f} ms "
+            f"and the fastest configuration {b['best_ms']:,.0f} ms. With every pass at compiled "
+            f"speed the article's loop would take about {b['article_at_compiled_speed_ms']:,.0f} "
+            f"ms, so of its extra {b['extra_ms']:,.0f} ms over the default, about "
+            f"{b['extra_arithmetic_ms']:,.0f} ms is arithmetic that the library does not do (two "
+            f"extra generator forward passes) and about {b['eager_overhead_ms']:,.0f} ms is "
             f"overhead (eager execution, numpy conversions, separate calls). The library removes "
             f"both; what is left is the generator's convolutions, which no training loop can "
             f"skip. ")
     if cpu["target_met"]:
         return text + f"That is enough for the {cpu['target_ratio']:.0f}x target on this machine."
-    need_ms = base_ms / cpu["target_ratio"]
     return text + (
-        f"A {cpu['target_ratio']:.0f}x ratio would need a step of {need_ms:,.0f} ms: less than "
+        f"A {cpu['target_ratio']:.0f}x ratio would need a step of {b['target_step_ms']:,.0f} ms: "
+        f"less than "
         f"the generator's forward and backward passes alone take on this CPU "
         f"({_part_ms(prof, 'generator forward + backward'):,.0f} ms, or "
         f"{_part_ms(prof, 'generator forward + backward, fused upsampling'):,.0f} ms with the "
@@ -805,6 +819,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_profile and not args.quick:
             print("profiling the train step ...", flush=True)
             results["profile"] = profile_step()
+            results["profile"]["budget"] = step_budget(cpu, results["profile"])
             results["input_pipeline"] = input_pipeline_speed()
         print()
         print(cpu_table(cpu))

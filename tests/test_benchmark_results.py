@@ -62,6 +62,13 @@ def test_cpu_section_is_a_side_by_side_measurement(results):
         assert cpu["machine"][key]
 
 
+def test_step_budget_is_derived_from_the_measurements(bench, results):
+    """profile.budget (read by RESULTS.md and chapter 7) is step_budget() of the stored rates."""
+    if "profile" not in results:  # a --quick run has no profile
+        return
+    assert results["profile"]["budget"] == bench.step_budget(results["cpu"], results["profile"])
+
+
 def test_gpu_section_is_measured_or_says_it_is_not(results):
     gpu = results["gpu"]
     if not gpu["measured"]:
