@@ -24,3 +24,11 @@ def real_batch(mnist):
 
     idx = np.concatenate([np.flatnonzero(mnist.y_train == c)[:7] for c in range(10)])[:64]
     return scale_images(mnist.x_train[idx]), mnist.y_train[idx].astype(np.int32)
+
+
+@pytest.fixture(scope="session")
+def built_book():
+    """One ``jupyter-book build -W`` of the HTML book into ``_build/html`` (tests/book_pages.py)."""
+    from book_pages import build_book
+
+    return build_book()

@@ -10,7 +10,6 @@ executes them itself, as ``jupyter-book build .`` always does.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -21,40 +20,12 @@ import yaml
 
 import acgan_lib
 from acgan_lib.notebook import run_mode
+from book_pages import NOTEBOOKS, ROOT, source, toc_files
+from book_pages import config as book_config
 
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 REQUIRED_REFERENCES = ("goodfellow2014gan", "mirza2014cgan", "radford2015dcgan",
                        "odena2017acgan", "heusel2017fid")
 COLAB = "https://colab.research.google.com"
-
-
-def _config() -> dict:
-    return yaml.safe_load((ROOT / "_config.yml").read_text())
-
-
-def _toc_files() -> list[str]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"]]
-
-    def walk(entries):
-        for entry in entries or []:
-            if "file" in entry:
-                files.append(entry["file"])
-            walk(entry.get("sections"))
-
-    for part in toc.get("parts", []):
-        walk(part.get("chapters"))
-    walk(toc.get("chapters"))
-    return files
-
-
-def _source(file: str) -> Path:
-    for suffix in (".ipynb", ".md"):
-        path = ROOT / f"{file}{suffix}"
-        if path.is_file():
-            return path
-    raise AssertionError(f"_toc.yml lists {file!r}, but neither {file}.ipynb nor {file}.md exists")
 
 
 def _committed_notebook(path: Path) -> dict:
@@ -75,13 +46,13 @@ def _text(cell) -> str:
 
 # ------------------------------------------------------------------------------ configuration
 def test_config_points_to_the_repository():
-    config = _config()
+    config = book_config()
     assert config["title"] == "Conditional GANs, from CGAN to ACGAN"
     assert config["author"] == "The course authors"
     assert config["only_build_toc_files"] is True
     assert config["repository"]["url"] == acgan_lib.REPOSITORY_URL
     assert config["repository"]["branch"] == "main"
-    assert config["repository"]["path_to_book"] == "."
+    assert config["repository"]["path_to_book"] == ""  # launch links: .../blob/main/notebooks/...
     assert config["launch_buttons"]["colab_url"] == COLAB
     assert "sphinx_exercise" in config["sphinx"]["extra_extensions"]
     assert config["bibtex_bibfiles"] == ["references.bib"]
@@ -92,9 +63,9 @@ def test_toc_has_numbered_parts_and_every_notebook():
     numbered = [p for p in toc["parts"] if p.get("numbered")]
     assert [p["caption"] for p in numbered][:2] == ["Part I: Foundations",
                                                     "Part II: Conditioning the generator"]
-    files = _toc_files()
+    files = toc_files()
     for file in files:
-        _source(file)
+        source(file)
     listed = {f for f in files if f.startswith("notebooks/")}
     on_disk = {f"notebooks/{p.stem}" for p in NOTEBOOKS}
     assert on_disk - listed == set(), "every notebook must be a chapter of the book"
@@ -166,36 +137,14 @@ def test_run_mode_rejects_unknown_mode():
 
 
 # ------------------------------------------------------------------------------ the build
-def _all_executed() -> bool:
-    for path in NOTEBOOKS:
-        nb = json.loads(path.read_text())
-        if any(c["cell_type"] == "code" and c.get("execution_count") is None
-               for c in nb["cells"]):
-            return False
-    return True
-
-
 @pytest.mark.slow
-def test_book_builds(tmp_path):
+def test_book_builds(built_book):
     """``jupyter-book build . -W -n --keep-going``: no warning, one HTML page per TOC entry."""
-    config = _config()
-    reuse = _all_executed()
-    config["execute"]["execute_notebooks"] = "off" if reuse else "force"
-    # Paths in the configuration are relative to the book's root: keep them valid from tmp.
-    config["bibtex_bibfiles"] = [str(ROOT / f) for f in config["bibtex_bibfiles"]]
-    config_path = tmp_path / "_config.yml"
-    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
-    out = tmp_path / "book"
-    env = {**os.environ, "CI": os.environ.get("CI", "true")}  # smoke-size any live demo
-    jupyter_book = Path(sys.executable).with_name("jupyter-book")
-    result = subprocess.run(
-        [str(jupyter_book), "build", str(ROOT), "--path-output", str(out), "--config",
-         str(config_path), "-W", "-n", "--keep-going"],
-        capture_output=True, text=True, env=env)
-    log = result.stdout + result.stderr
-    assert result.returncode == 0, f"the book build failed (execution {'reused' if reuse else 'forced'}):\n{log[-8000:]}"
-    html = out / "_build" / "html"
-    for file in _toc_files():
+    execution = "reused" if built_book.reused_outputs else "forced"
+    assert built_book.returncode == 0, \
+        f"the book build failed (execution {execution}):\n{built_book.log[-8000:]}"
+    html = built_book.html
+    for file in toc_files():
         page = html / f"{file}.html"
         assert page.is_file(), f"no HTML page for {file}"
     repo = acgan_lib.REPOSITORY_URL.removeprefix("https://github.com/")

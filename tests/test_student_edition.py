@@ -20,9 +20,8 @@ import pytest
 
 import acgan_lib
 from acgan_lib import student_edition as se
+from book_pages import NOTEBOOKS, ROOT, all_executed
 
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 EXERCISES_HEADING = re.compile(r"^## Exercises", re.M)
 STUDENT_REPO = "some-school/gans-2026"  # where an instructor pushes the student edition
 
@@ -207,15 +206,6 @@ def test_student_notebook_runs_up_to_and_through_its_exercises(path, edition):
 
 
 # ------------------------------------------------------------------------------ the book
-def _all_executed() -> bool:
-    for path in NOTEBOOKS:
-        nb = json.loads(path.read_text())
-        if any(c["cell_type"] == "code" and c.get("execution_count") is None
-               for c in nb["cells"]):
-            return False
-    return True
-
-
 def _visible_text(page: str) -> str:
     import html
 
@@ -230,7 +220,7 @@ def test_student_book_builds_with_W_and_hides_every_solution(tmp_path):
     wrote into the notebooks, or execute them (``force``) when they have none.
     """
     out = tmp_path / "student_edition"
-    execute = "off" if _all_executed() else "force"
+    execute = "off" if all_executed() else "force"
     summary = se.build_student_edition(out, root=ROOT, book=True, execute=execute,
                                        strict=True, verbose=False)
     html_dir = out / "book"

@@ -1,0 +1,314 @@
+"""The rendered book in a real browser: every page of ``_toc.yml`` opened in headless Chromium.
+
+Readers meet the course as web pages, so a blank page, a missing figure or a Colab button to the
+wrong path is a broken course even when every notebook runs. The book is built once (the
+``built_book`` fixture, with -W), served from ``_build/html`` on a port of 127.0.0.1, and each
+page is opened by Playwright driving Debian's Chromium (``/usr/bin/chromium``; ``.ci/run``
+installs it, and ``$ACGAN_CHROMIUM`` names another). For each page the test checks:
+
+- nothing went wrong while it loaded: no JavaScript error, no failed request, and no request to
+  another site (the book is self-contained: book/_ext/course_assets.py);
+- every ``<img>`` loaded (``naturalWidth > 0``), and every chapter has figures;
+- MathJax rendered every formula, exactly on the pages whose source has math;
+- every internal link leads to a page of the build, and its ``#anchor`` to an element of it;
+- on chapter pages, every Colab link opens that notebook's path in the repository;
+- the page's heading, its browser title and its sidebar entry agree with the table of contents.
+
+It saves a full-page screenshot of each page to ``_build/screenshots/`` for a person to look at.
+Without Chromium the tests skip, except under CI, where they fail.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import threading
+from html.parser import HTMLParser
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+import acgan_lib
+from book_pages import BUILD, ROOT, TocPage, config, has_math, markdown_of, toc_pages
+
+SCREENSHOTS = BUILD / "screenshots"
+COLAB = "https://colab.research.google.com"
+# As the environment guide starts Chromium here: as root, headless, and with nothing that
+# reaches out to the network on its own.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--disable-dev-shm-usage"]
+PAGES = toc_pages()
+
+
+def _chromium() -> str | None:
+    named = os.environ.get("ACGAN_CHROMIUM")
+    if named:
+        return named
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if found := shutil.which(name):
+            return found
+    return None
+
+
+def _typographic(text: str) -> str:
+    """Text as Sphinx prints it: straight quotes become curly ones, spaces are collapsed."""
+    return " ".join(text.replace("'", "\u2019").replace("\u00a0", " ").split())
+
+
+# ------------------------------------------------------------------------------ fixtures
+@pytest.fixture(scope="module")
+def site(built_book):
+    """The built book, served over HTTP on a free port of 127.0.0.1."""
+    if not (built_book.html / "index.html").is_file():
+        pytest.fail(f"the book did not build (exit {built_book.returncode}):\n"
+                    f"{built_book.log[-4000:]}")
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(Quiet, directory=str(built_book.html))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = _chromium()
+    if executable is None:
+        message = ("no Chromium: install Debian's chromium (apt-get install chromium; .ci/run "
+                   "does) or name one in $ACGAN_CHROMIUM")
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+# ------------------------------------------------------------------------------ one page
+class _Ids(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name == "id" or (tag == "a" and name == "name"):
+                self.ids.add(value)
+
+
+@functools.cache
+def _anchors(path: Path) -> frozenset[str]:
+    parser = _Ids()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return frozenset(parser.ids)
+
+
+def _broken_internal_links(hrefs: list[str], site: str, html: Path) -> list[str]:
+    broken = []
+    for href in sorted(set(hrefs)):
+        parts = urlsplit(href)
+        if f"{parts.scheme}://{parts.netloc}" != site:
+            continue  # another site (GitHub, arXiv, Colab): not reachable offline
+        target = html / unquote(parts.path).lstrip("/")
+        if target.is_dir():
+            target = target / "index.html"
+        if not target.is_file():
+            broken.append(f"{href}: no such file in the build")
+        elif parts.fragment and target.suffix == ".html" \
+                and unquote(parts.fragment) not in _anchors(target):
+            broken.append(f"{href}: no element with id {unquote(parts.fragment)!r}")
+    return broken
+
+
+_INSPECT = """() => {
+  const text = el => {
+    if (!el) return null;
+    const copy = el.cloneNode(true);
+    copy.querySelectorAll('.headerlink').forEach(a => a.remove());
+    return copy.textContent;
+  };
+  const here = location.href.split('#')[0];
+  const sidebar = Array.from(document.querySelectorAll('nav.bd-docs-nav a'))
+    .filter(a => a.href.split('#')[0] === here).map(a => a.textContent);
+  const formulas = Array.from(document.querySelectorAll('.math'));
+  // The theme also prints an unnumbered copy of the title, shown only on paper.
+  const visible_h1 = Array.from(document.querySelectorAll('main h1'))
+    .filter(h => h.checkVisibility());
+  return {
+    images: Array.from(document.images).map(i => ({
+      src: i.currentSrc || i.src, loaded: i.complete && i.naturalWidth > 0,
+      figure: !!i.closest('.cell_output')})),
+    links: Array.from(document.querySelectorAll('a[href]')).map(a => a.href),
+    formulas: formulas.length,
+    unrendered: formulas.filter(m => !m.querySelector('mjx-container'))
+      .map(m => m.textContent.slice(0, 60)),
+    tex_errors: Array.from(document.querySelectorAll('mjx-merror'))
+      .map(e => e.getAttribute('data-mjx-error') || e.textContent.slice(0, 60)),
+    mathjax_loaded: !!(window.MathJax && window.MathJax.version),
+    h1: visible_h1.map(text),
+    title: document.title,
+    sidebar: sidebar,
+    body_text: document.querySelector('main') ? document.querySelector('main').innerText.length : 0,
+  };
+}"""
+
+_SETTLE = """async () => {
+  await Promise.all(Array.from(document.images).map(i => {
+    i.loading = 'eager';
+    return i.complete ? null : new Promise(done => { i.onload = i.onerror = done; });
+  }));
+  if (window.MathJax && window.MathJax.startup && window.MathJax.startup.promise) {
+    await window.MathJax.startup.promise;
+  }
+  await document.fonts.ready;
+}"""
+
+
+def _open(browser, site: str, page_spec: TocPage) -> tuple[dict, list[str]]:
+    """Open one page; return what it shows and every problem seen while it loaded."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    problems: list[str] = []
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+
+    def only_the_book(route):
+        if route.request.url.startswith(site + "/"):
+            route.continue_()
+        else:
+            problems.append(f"requested from another site: {route.request.url}")
+            route.abort()
+
+    context.route("**/*", only_the_book)
+    page = context.new_page()
+    page.on("console", lambda m: m.type == "error"
+            and problems.append(f"console error: {m.text} ({m.location.get('url', '')})"))
+    page.on("pageerror", lambda e: problems.append(f"JavaScript exception: {e}"))
+    page.on("requestfailed", lambda r: r.url.startswith(site)
+            and problems.append(f"request failed: {r.url} ({r.failure})"))
+    page.on("response", lambda r: r.status >= 400
+            and problems.append(f"HTTP {r.status}: {r.url}"))
+    try:
+        page.goto(f"{site}/{page_spec.html}", wait_until="load")
+        if page.locator("script[src*='mathjax']").count():
+            try:  # MathJax replaces Sphinx's configuration object once its script has run
+                page.wait_for_function("() => window.MathJax && window.MathJax.startup",
+                                       timeout=30_000)
+            except PlaywrightTimeout:
+                problems.append("MathJax did not start")
+        page.evaluate(_SETTLE)
+        seen = page.evaluate(_INSPECT)
+        shot = SCREENSHOTS / f"{page_spec.file}.png"
+        shot.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(shot), full_page=True)
+    finally:
+        context.close()
+    return seen, problems
+
+
+# ------------------------------------------------------------------------------ the tests
+@pytest.mark.slow
+@pytest.mark.parametrize("page_spec", PAGES, ids=lambda p: p.file)
+def test_page_renders_in_chromium(page_spec: TocPage, site, browser, built_book):
+    seen, problems = _open(browser, site, page_spec)
+    html = built_book.html
+
+    if seen["body_text"] < 200:
+        problems.append(f"the page shows almost no text ({seen['body_text']} characters)")
+    problems += [f"image did not load: {i['src'][:120]}" for i in seen["images"]
+                 if not i["loaded"]]
+    if page_spec.is_notebook and not any(i["figure"] for i in seen["images"]):
+        problems.append("a chapter without a single figure among its outputs")
+
+    source_has_math = has_math(markdown_of(page_spec.source))
+    if source_has_math and seen["formulas"] == 0:
+        problems.append("the source has math, but the page has no formula")
+    if not source_has_math and seen["formulas"]:
+        problems.append(f"{seen['formulas']} formulas on a page whose source has no math")
+    if seen["formulas"] and not seen["mathjax_loaded"]:
+        problems.append("the page has formulas but MathJax did not load")
+    for kind, found in (("formula not rendered by MathJax", seen["unrendered"]),
+                        ("TeX error", seen["tex_errors"])):
+        problems += [f"{kind}: {t!r}" for t in found[:5]]
+        if len(found) > 5:
+            problems.append(f"... {len(found) - 5} more ({kind})")
+
+    problems += _broken_internal_links(seen["links"], site, html)
+
+    if page_spec.is_notebook:
+        repo = acgan_lib.REPOSITORY_URL.removeprefix("https://github.com/")
+        notebook = page_spec.source.relative_to(ROOT).as_posix()
+        expected = f"{COLAB}/github/{repo}/blob/main/{notebook}"
+        colab = [h for h in seen["links"] if h.startswith(COLAB)]
+        if len(colab) < 2:  # the launch button in the header and the badge in the text
+            problems.append(f"{len(colab)} Colab links; expected the launch button and the badge")
+        problems += [f"Colab link to {h}, expected {expected}" for h in colab if h != expected]
+
+    entry = _typographic(page_spec.entry)
+    book_title = config()["title"]
+    if [_typographic(h) for h in seen["h1"]] != [entry]:
+        problems.append(f"visible level-1 headings {seen['h1']}, expected [{entry!r}]")
+    if _typographic(seen["title"]) != _typographic(f"{entry} \u2014 {book_title}"):
+        problems.append(f"title {seen['title']!r}, expected '{entry} \u2014 {book_title}'")
+    if [_typographic(t) for t in seen["sidebar"]] != [entry]:
+        problems.append(f"sidebar entries for this page: {seen['sidebar']}, expected [{entry!r}]")
+
+    assert not problems, f"{page_spec.file}:\n  " + "\n  ".join(problems)
+    assert (SCREENSHOTS / f"{page_spec.file}.png").stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_book_home_redirects_to_the_introduction(site, browser):
+    page = browser.new_page()
+    try:
+        page.goto(f"{site}/index.html")
+        page.wait_for_url(f"{site}/{PAGES[0].html}", timeout=10_000)
+        assert page.title().startswith(PAGES[0].heading)
+    finally:
+        page.close()
+
+
+# ------------------------------------------------------------------------------ the checks' parts
+def test_math_detection_ignores_code_and_prices():
+    assert has_math("The loss $L_C$ of the classifier.")
+    assert has_math("$$\nV(D, G)\n$$")
+    assert has_math("```{math}\nx^2\n```")
+    assert not has_math("Costs $5 and $6 a month.")  # no closing $ right after text
+    assert not has_math("```python\ncost = f'$ {x}$'\n```\nand `$HOME` is $ unset.")
+
+
+def test_toc_entries_are_numbered_across_the_numbered_parts():
+    entries = {page.file: page.entry for page in PAGES}
+    assert entries[PAGES[0].file] == "Conditional GANs, from CGAN to ACGAN"  # the root
+    assert entries["book/prerequisites"] == "1. Prerequisites"
+    assert entries["notebooks/02_cgan_concat"].startswith("4. ")  # Part II continues at 4
+    # Markdown's code marks are not part of the entry
+    assert entries["notebooks/05_trainable_freezing"] == \
+        "7. The trainable/compile freezing subtlety"
+    assert entries["book/glossary"] == "Glossary"  # the Reference part is not numbered
+    assert len(PAGES) == len(set(entries)) == 13
+
+
+def test_broken_internal_links_are_named(tmp_path):
+    (tmp_path / "book").mkdir()
+    (tmp_path / "book" / "a.html").write_text('<h1 id="top">A</h1><a name="old">x</a>')
+    site = "http://127.0.0.1:8000"
+    broken = _broken_internal_links([
+        f"{site}/book/a.html", f"{site}/book/a.html#top", f"{site}/book/a.html#old",
+        f"{site}/book/a.html#gone", f"{site}/book/b.html", "https://arxiv.org/abs/1610.09585",
+        f"{site}/book/", "http://127.0.0.1:9999/book/b.html"], site, tmp_path)
+    assert broken == [f"{site}/book/: no such file in the build",
+                      f"{site}/book/a.html#gone: no element with id 'gone'",
+                      f"{site}/book/b.html: no such file in the build"]
