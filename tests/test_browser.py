@@ -12,7 +12,8 @@ installs it, and ``$ACGAN_CHROMIUM`` names another). For each page the test chec
 - MathJax rendered every formula, exactly on the pages whose source has math;
 - every internal link leads to a page of the build, and its ``#anchor`` to an element of it;
 - on chapter pages, every Colab link opens that notebook's path in the repository;
-- the page's heading, its browser title and its sidebar entry agree with the table of contents.
+- the page's heading, its browser title and its sidebar entry agree with the table of contents;
+- on a phone-sized screen (390 px) the page does not scroll sideways.
 
 It saves a full-page screenshot of each page to ``_build/screenshots/`` for a person to look at.
 Without Chromium the tests skip, except under CI, where they fail.
@@ -42,6 +43,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--disable-dev-shm-usage"]
 PAGES = toc_pages()
+PHONE_WIDTH = 390  # CSS pixels, a common phone
 
 
 def _chromium() -> str | None:
@@ -213,6 +215,12 @@ def _open(browser, site: str, page_spec: TocPage) -> tuple[dict, list[str]]:
         shot = SCREENSHOTS / f"{page_spec.file}.png"
         shot.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(shot), full_page=True)
+        # On a phone-sized screen, wide code, tables and formulas scroll in their own boxes:
+        # the page itself must not scroll sideways.
+        page.set_viewport_size({"width": PHONE_WIDTH, "height": 844})
+        seen["phone_scroll_width"] = page.evaluate(
+            "() => new Promise(done => requestAnimationFrame(() => "
+            "done(document.documentElement.scrollWidth)))")
     finally:
         context.close()
     return seen, problems
@@ -227,6 +235,9 @@ def test_page_renders_in_chromium(page_spec: TocPage, site, browser, built_book)
 
     if seen["body_text"] < 200:
         problems.append(f"the page shows almost no text ({seen['body_text']} characters)")
+    if seen["phone_scroll_width"] > PHONE_WIDTH:
+        problems.append(f"at {PHONE_WIDTH} px wide the page scrolls sideways "
+                        f"({seen['phone_scroll_width']} px of content)")
     problems += [f"image did not load: {i['src'][:120]}" for i in seen["images"]
                  if not i["loaded"]]
     if page_spec.is_notebook and not any(i["figure"] for i in seen["images"]):
