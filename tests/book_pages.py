@@ -25,7 +25,6 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 BUILD = ROOT / "_build"
-HTML = BUILD / "html"
 
 
 def config() -> dict:
@@ -146,7 +145,13 @@ class BookBuild:
 
 
 def build_book() -> BookBuild:
-    """Build the HTML book into ``_build/html`` with -W (see the module docstring)."""
+    """Build the HTML book into ``_build/html`` with -W (see the module docstring).
+
+    Under pytest-xdist each worker builds its own copy, in ``_build/<worker>/_build/html``.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    out = BUILD / worker if worker else ROOT
+    html = out / "_build" / "html"
     cfg = config()
     reuse = all_executed()
     cfg["execute"]["execute_notebooks"] = "off" if reuse else "force"
@@ -154,14 +159,14 @@ def build_book() -> BookBuild:
     cfg["bibtex_bibfiles"] = [str(ROOT / f) for f in cfg["bibtex_bibfiles"]]
     local = cfg["sphinx"].get("local_extensions") or {}
     cfg["sphinx"]["local_extensions"] = {name: str(ROOT / p) for name, p in local.items()}
-    shutil.rmtree(HTML, ignore_errors=True)  # no page of an earlier build survives
+    shutil.rmtree(html, ignore_errors=True)  # no page of an earlier build survives
     env = {**os.environ, "CI": os.environ.get("CI", "true")}  # smoke-size any live demo
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
     with tempfile.TemporaryDirectory() as tmp:
         config_path = Path(tmp) / "_config.yml"
         config_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
         result = subprocess.run(
-            [str(jupyter_book), "build", str(ROOT), "--path-output", str(ROOT), "--config",
+            [str(jupyter_book), "build", str(ROOT), "--path-output", str(out), "--config",
              str(config_path), "-W", "-n", "--keep-going", "--all"],
             capture_output=True, text=True, env=env)
-    return BookBuild(result.returncode, result.stdout + result.stderr, reuse, HTML)
+    return BookBuild(result.returncode, result.stdout + result.stderr, reuse, html)
