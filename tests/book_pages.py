@@ -22,13 +22,22 @@ from pathlib import Path
 
 import yaml
 
+import acgan_lib
+
 ROOT = Path(__file__).resolve().parents[1]
+COLAB = "https://colab.research.google.com"
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 BUILD = ROOT / "_build"
 
 
 def config() -> dict:
     return yaml.safe_load((ROOT / "_config.yml").read_text())
+
+
+def colab_url(notebook: Path) -> str:
+    """Where Colab opens ``notebook`` (a path in this checkout) from the repository's main."""
+    repo = acgan_lib.REPOSITORY_URL.removeprefix("https://github.com/")
+    return f"{COLAB}/github/{repo}/blob/main/{notebook.resolve().relative_to(ROOT).as_posix()}"
 
 
 def toc_files() -> list[str]:
@@ -67,17 +76,18 @@ def _without_code_blocks(markdown: str) -> str:
 
 
 def has_math(markdown: str) -> bool:
-    """Whether the source has math: ``$...$``, ``$$...$$``, or a ``{math}`` role or directive."""
+    """Whether the source has math: ``$...$``, ``$$...$$``, a ``{math}`` role or directive, or
+    an amsmath environment (``\\begin{align}``)."""
     prose = re.sub(r"`[^`\n]+`", "", _without_code_blocks(markdown))  # no inline code
-    return bool(re.search(r"\$\$|(?<![\\$])\$(?=\S)[^$\n]*\S\$|\{math\}", prose))
+    return bool(re.search(r"\$\$|(?<![\\$])\$(?=\S)[^$\n]*\S\$|\{math\}|\\begin\{", prose))
 
 
-def heading(markdown: str) -> str:
+def heading(markdown: str, where: str = "the page") -> str:
     """The first level-1 heading, as the reader sees it (without Markdown's code marks)."""
     for line in _without_code_blocks(markdown).splitlines():
         if line.startswith("# "):
             return re.sub(r"[`*]", "", line[2:]).strip()
-    raise AssertionError("the page has no level-1 heading")
+    raise AssertionError(f"{where} has no level-1 heading (a line starting with '# ')")
 
 
 @dataclass(frozen=True)
@@ -115,16 +125,18 @@ def toc_pages() -> tuple[TocPage, ...]:
     def walk(entries, numbered):
         nonlocal number
         for entry in entries or []:
+            # The checks take a page's entry from its heading and number chapters only.
+            assert "title" not in entry and "sections" not in entry, \
+                f"_toc.yml: {entry}: tests/book_pages.py does not handle titles or sections yet"
             if "file" in entry:
                 if numbered:
                     number += 1
                 pages.append((entry["file"], number if numbered else None))
-            walk(entry.get("sections"), numbered)
 
     for part in toc.get("parts", []):
         walk(part.get("chapters"), bool(part.get("numbered")))
     walk(toc.get("chapters"), bool(toc.get("numbered")))
-    return tuple(TocPage(file, n, heading(markdown_of(source(file)))) for file, n in pages)
+    return tuple(TocPage(file, n, heading(markdown_of(source(file)), file)) for file, n in pages)
 
 
 def all_executed() -> bool:

@@ -20,12 +20,11 @@ import yaml
 
 import acgan_lib
 from acgan_lib.notebook import run_mode
-from book_pages import NOTEBOOKS, ROOT, source, toc_files
+from book_pages import COLAB, NOTEBOOKS, ROOT, colab_url, has_math, source, toc_files, toc_pages
 from book_pages import config as book_config
 
 REQUIRED_REFERENCES = ("goodfellow2014gan", "mirza2014cgan", "radford2015dcgan",
                        "odena2017acgan", "heusel2017fid")
-COLAB = "https://colab.research.google.com"
 
 
 def _committed_notebook(path: Path) -> dict:
@@ -98,8 +97,7 @@ def test_notebook_conventions(path):
     for url in re.findall(r"git\+(https://[^\s\"']+)", install):
         assert url == acgan_lib.REPOSITORY_URL
     markdown = "\n".join(_text(c) for c in nb["cells"] if c["cell_type"] == "markdown")
-    repo = acgan_lib.REPOSITORY_URL.removeprefix("https://github.com/")
-    badge = f"{COLAB}/github/{repo}/blob/main/notebooks/{path.name}"
+    badge = colab_url(path)
     assert badge in markdown, f"{path.name} needs a Colab badge linking to {badge}"
     for url in re.findall(r"https://github\.com/[\w.-]+/[\w.-]+", markdown + install):
         assert url == acgan_lib.REPOSITORY_URL, f"{path.name} links to another repository"
@@ -139,7 +137,7 @@ def test_run_mode_rejects_unknown_mode():
 # ------------------------------------------------------------------------------ the build
 @pytest.mark.slow
 def test_book_builds(built_book):
-    """``jupyter-book build . -W -n --keep-going``: no warning, one HTML page per TOC entry."""
+    """``jupyter-book build . -W -n --keep-going --all``: no warning, a page per TOC entry."""
     execution = "reused" if built_book.reused_outputs else "forced"
     assert built_book.returncode == 0, \
         f"the book build failed (execution {execution}):\n{built_book.log[-8000:]}"
@@ -147,16 +145,38 @@ def test_book_builds(built_book):
     for file in toc_files():
         page = html / f"{file}.html"
         assert page.is_file(), f"no HTML page for {file}"
-    repo = acgan_lib.REPOSITORY_URL.removeprefix("https://github.com/")
     for path in NOTEBOOKS:
         page = (html / "notebooks" / f"{path.stem}.html").read_text()
-        assert f"{COLAB}/github/{repo}/blob/main/notebooks/{path.name}" in page, \
+        assert colab_url(path) in page, \
             f"{path.name}: no Colab launch link"
         assert '"google.colab" in sys.modules' not in page, f"{path.name}: install cell shown"
         assert re.search(r"<img[^>]+src=\"[^\"]*_images/", page), f"{path.name}: no figure"
     references = (html / "book" / "references.html").read_text()
     for author in ("Goodfellow", "Mirza", "Radford", "Odena", "Heusel"):
         assert author in references
+
+
+# ------------------------------------------------------------------------------ book_pages
+def test_math_detection_ignores_code_and_prices():
+    assert has_math("The loss $L_C$ of the classifier.")
+    assert has_math("$$\nV(D, G)\n$$")
+    assert has_math("```{math}\nx^2\n```")
+    assert has_math("\\begin{align}\na &= b\n\\end{align}")  # amsmath, without $$
+    assert not has_math("Costs $5 and $6 a month.")  # no closing $ right after text
+    assert not has_math("```python\ncost = f'$ {x}$'\n```\nand `$HOME` is $ unset.")
+
+
+def test_toc_entries_are_numbered_across_the_numbered_parts():
+    pages = toc_pages()
+    entries = {page.file: page.entry for page in pages}
+    assert entries[pages[0].file] == "Conditional GANs, from CGAN to ACGAN"  # the root
+    assert entries["book/prerequisites"] == "1. Prerequisites"
+    assert entries["notebooks/02_cgan_concat"].startswith("4. ")  # Part II continues at 4
+    # Markdown's code marks are not part of the entry
+    assert entries["notebooks/05_trainable_freezing"] == \
+        "7. The trainable/compile freezing subtlety"
+    assert entries["book/glossary"] == "Glossary"  # the Reference part is not numbered
+    assert len(pages) == len(entries), "a file is listed twice in _toc.yml"
 
 
 def test_glue_prints_when_myst_nb_is_missing(monkeypatch, capsys):

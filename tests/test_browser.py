@@ -9,13 +9,15 @@ installs it, and ``$ACGAN_CHROMIUM`` names another). For each page the test chec
 - nothing went wrong while it loaded: no JavaScript error, no failed request, and no request to
   another site (the book is self-contained: book/_ext/course_assets.py);
 - every ``<img>`` loaded (``naturalWidth > 0``), and every chapter has figures;
-- MathJax rendered every formula, exactly on the pages whose source has math;
+- MathJax rendered every formula, exactly on the pages whose source has math, and no math was
+  left in the text unparsed (``$...$``);
 - every internal link leads to a page of the build, and its ``#anchor`` to an element of it;
 - on chapter pages, every Colab link opens that notebook's path in the repository;
 - the page's heading, its browser title and its sidebar entry agree with the table of contents;
 - on a phone-sized screen (390 px) the page does not scroll sideways.
 
-It saves a full-page screenshot of each page to ``_build/screenshots/`` for a person to look at.
+It saves a full-page screenshot of each page to ``_build/screenshots/`` (emptied first) for a
+person to look at.
 Without Chromium the tests skip, except under CI, where they fail.
 """
 
@@ -32,11 +34,8 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-import acgan_lib
-from book_pages import BUILD, ROOT, TocPage, config, has_math, markdown_of, toc_pages
+from book_pages import COLAB, TocPage, colab_url, config, has_math, markdown_of, toc_pages
 
-SCREENSHOTS = BUILD / "screenshots"
-COLAB = "https://colab.research.google.com"
 # As the environment guide starts Chromium here: as root, headless, and with nothing that
 # reaches out to the network on its own.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -44,6 +43,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-sync", "--disable-dev-shm-usage"]
 PAGES = toc_pages()
 PHONE_WIDTH = 390  # CSS pixels, a common phone
+SETTLE_MS = 30_000  # the longest a page may take to load its images and typeset its math
 
 
 def _chromium() -> str | None:
@@ -63,8 +63,20 @@ def _typographic(text: str) -> str:
 
 # ------------------------------------------------------------------------------ fixtures
 @pytest.fixture(scope="module")
+def screenshots(built_book) -> Path:
+    """``_build/screenshots`` beside the build's ``html``, emptied of an earlier run's pages."""
+    folder = built_book.html.parent / "screenshots"
+    shutil.rmtree(folder, ignore_errors=True)
+    return folder
+
+
+@pytest.fixture(scope="module")
 def site(built_book):
-    """The built book, served over HTTP on a free port of 127.0.0.1."""
+    """The built book, served over HTTP on a free port of 127.0.0.1.
+
+    A build that warned (``--keep-going`` still writes every page) is opened all the same:
+    test_book_builds fails on its exit code, and the pages may show what went wrong.
+    """
     if not (built_book.html / "index.html").is_file():
         pytest.fail(f"the book did not build (exit {built_book.returncode}):\n"
                     f"{built_book.log[-4000:]}")
@@ -135,7 +147,7 @@ def _broken_internal_links(hrefs: list[str], site: str, html: Path) -> list[str]
     return broken
 
 
-_INSPECT = """() => {
+_INSPECT = r"""() => {
   const text = el => {
     if (!el) return null;
     const copy = el.cloneNode(true);
@@ -146,6 +158,19 @@ _INSPECT = """() => {
   const sidebar = Array.from(document.querySelectorAll('nav.bd-docs-nav a'))
     .filter(a => a.href.split('#')[0] === here).map(a => a.textContent);
   const formulas = Array.from(document.querySelectorAll('.math'));
+  // Math that MyST did not parse stays in the text as $...$, \(...\) or \[...\].
+  const raw_math = () => {
+    const skip = 'pre, code, script, style, mjx-container, .math, .cell_output';
+    const walker = document.createTreeWalker(document.querySelector('main') || document.body,
+                                             NodeFilter.SHOW_TEXT);
+    const found = [];
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (node.parentElement.closest(skip)) continue;
+      const match = node.textContent.match(/\$[^$\s][^$]*\$|\\\(|\\\[/);
+      if (match) found.push(node.textContent.trim().slice(0, 80));
+    }
+    return found;
+  };
   // The theme also prints an unnumbered copy of the title, shown only on paper.
   const visible_h1 = Array.from(document.querySelectorAll('main h1'))
     .filter(h => h.checkVisibility());
@@ -157,6 +182,7 @@ _INSPECT = """() => {
     formulas: formulas.length,
     unrendered: formulas.filter(m => !m.querySelector('mjx-container'))
       .map(m => m.textContent.slice(0, 60)),
+    raw_math: raw_math(),
     tex_errors: Array.from(document.querySelectorAll('mjx-merror'))
       .map(e => e.getAttribute('data-mjx-error') || e.textContent.slice(0, 60)),
     mathjax_loaded: !!(window.MathJax && window.MathJax.version),
@@ -167,24 +193,34 @@ _INSPECT = """() => {
   };
 }"""
 
-_SETTLE = """async () => {
-  await Promise.all(Array.from(document.images).map(i => {
+_SETTLE = """async (limit) => {
+  const pending = new Set();
+  const settle = (what, promise) => {
+    pending.add(what);
+    return promise.then(() => pending.delete(what), () => pending.delete(what));
+  };
+  const images = Array.from(document.images).map(i => {
     i.loading = 'eager';
-    return i.complete ? null : new Promise(done => { i.onload = i.onerror = done; });
-  }));
-  if (window.MathJax && window.MathJax.startup && window.MathJax.startup.promise) {
-    await window.MathJax.startup.promise;
-  }
-  await document.fonts.ready;
+    return i.complete ? null : settle(`image ${i.currentSrc || i.src}`, new Promise(done => {
+      i.addEventListener('load', done, {once: true});
+      i.addEventListener('error', done, {once: true});
+    }));
+  });
+  const all = Promise.all([...images,
+    window.MathJax && window.MathJax.startup && window.MathJax.startup.promise
+      ? settle('MathJax typesetting', window.MathJax.startup.promise) : null,
+    settle('fonts', document.fonts.ready)]);
+  const timer = new Promise(done => setTimeout(done, limit));
+  await Promise.race([all, timer]);
+  return Array.from(pending);
 }"""
 
 
-def _open(browser, site: str, page_spec: TocPage) -> tuple[dict, list[str]]:
+def _open(browser, site: str, page_spec: TocPage, shot: Path) -> tuple[dict, list[str]]:
     """Open one page; return what it shows and every problem seen while it loaded."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     problems: list[str] = []
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
 
     def only_the_book(route):
         if route.request.url.startswith(site + "/"):
@@ -193,26 +229,41 @@ def _open(browser, site: str, page_spec: TocPage) -> tuple[dict, list[str]]:
             problems.append(f"requested from another site: {route.request.url}")
             route.abort()
 
+    def on_console(message):
+        if message.type == "error":
+            problems.append(f"console error: {message.text} "
+                            f"({message.location.get('url', '')})")
+
+    def on_request_failed(request):
+        if request.url.startswith(site):  # the others were refused by only_the_book
+            problems.append(f"request failed: {request.url} ({request.failure})")
+
+    def on_response(response):
+        if response.status >= 400:
+            problems.append(f"HTTP {response.status}: {response.url}")
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.route("**/*", only_the_book)
     page = context.new_page()
-    page.on("console", lambda m: m.type == "error"
-            and problems.append(f"console error: {m.text} ({m.location.get('url', '')})"))
-    page.on("pageerror", lambda e: problems.append(f"JavaScript exception: {e}"))
-    page.on("requestfailed", lambda r: r.url.startswith(site)
-            and problems.append(f"request failed: {r.url} ({r.failure})"))
-    page.on("response", lambda r: r.status >= 400
-            and problems.append(f"HTTP {r.status}: {r.url}"))
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: problems.append(f"JavaScript exception: {error}"))
+    page.on("requestfailed", on_request_failed)
+    page.on("response", on_response)
     try:
         page.goto(f"{site}/{page_spec.html}", wait_until="load")
         if page.locator("script[src*='mathjax']").count():
             try:  # MathJax replaces Sphinx's configuration object once its script has run
                 page.wait_for_function("() => window.MathJax && window.MathJax.startup",
-                                       timeout=30_000)
+                                       timeout=SETTLE_MS)
             except PlaywrightTimeout:
                 problems.append("MathJax did not start")
-        page.evaluate(_SETTLE)
+        pending = page.evaluate(_SETTLE, SETTLE_MS)
+        problems += [f"still waiting after {SETTLE_MS / 1000:.0f} s: {p}" for p in pending]
+        try:  # what loads late (MathJax's menu, say) has loaded, or failed, by now
+            page.wait_for_load_state("networkidle", timeout=SETTLE_MS)
+        except PlaywrightTimeout:
+            problems.append(f"the network was still busy after {SETTLE_MS / 1000:.0f} s")
         seen = page.evaluate(_INSPECT)
-        shot = SCREENSHOTS / f"{page_spec.file}.png"
         shot.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(shot), full_page=True)
         # On a phone-sized screen, wide code, tables and formulas scroll in their own boxes:
@@ -229,8 +280,9 @@ def _open(browser, site: str, page_spec: TocPage) -> tuple[dict, list[str]]:
 # ------------------------------------------------------------------------------ the tests
 @pytest.mark.slow
 @pytest.mark.parametrize("page_spec", PAGES, ids=lambda p: p.file)
-def test_page_renders_in_chromium(page_spec: TocPage, site, browser, built_book):
-    seen, problems = _open(browser, site, page_spec)
+def test_page_renders_in_chromium(page_spec: TocPage, site, browser, built_book, screenshots):
+    shot = screenshots / f"{page_spec.file}.png"
+    seen, problems = _open(browser, site, page_spec, shot)
     html = built_book.html
 
     if seen["body_text"] < 200:
@@ -251,6 +303,7 @@ def test_page_renders_in_chromium(page_spec: TocPage, site, browser, built_book)
     if seen["formulas"] and not seen["mathjax_loaded"]:
         problems.append("the page has formulas but MathJax did not load")
     for kind, found in (("formula not rendered by MathJax", seen["unrendered"]),
+                        ("math left as text (not parsed)", seen["raw_math"]),
                         ("TeX error", seen["tex_errors"])):
         problems += [f"{kind}: {t!r}" for t in found[:5]]
         if len(found) > 5:
@@ -259,9 +312,7 @@ def test_page_renders_in_chromium(page_spec: TocPage, site, browser, built_book)
     problems += _broken_internal_links(seen["links"], site, html)
 
     if page_spec.is_notebook:
-        repo = acgan_lib.REPOSITORY_URL.removeprefix("https://github.com/")
-        notebook = page_spec.source.relative_to(ROOT).as_posix()
-        expected = f"{COLAB}/github/{repo}/blob/main/{notebook}"
+        expected = colab_url(page_spec.source)
         colab = [h for h in seen["links"] if h.startswith(COLAB)]
         if len(colab) < 2:  # the launch button in the header and the badge in the text
             problems.append(f"{len(colab)} Colab links; expected the launch button and the badge")
@@ -277,7 +328,7 @@ def test_page_renders_in_chromium(page_spec: TocPage, site, browser, built_book)
         problems.append(f"sidebar entries for this page: {seen['sidebar']}, expected [{entry!r}]")
 
     assert not problems, f"{page_spec.file}:\n  " + "\n  ".join(problems)
-    assert (SCREENSHOTS / f"{page_spec.file}.png").stat().st_size > 10_000
+    assert shot.stat().st_size > 10_000
 
 
 @pytest.mark.slow
@@ -292,26 +343,6 @@ def test_book_home_redirects_to_the_introduction(site, browser):
 
 
 # ------------------------------------------------------------------------------ the checks' parts
-def test_math_detection_ignores_code_and_prices():
-    assert has_math("The loss $L_C$ of the classifier.")
-    assert has_math("$$\nV(D, G)\n$$")
-    assert has_math("```{math}\nx^2\n```")
-    assert not has_math("Costs $5 and $6 a month.")  # no closing $ right after text
-    assert not has_math("```python\ncost = f'$ {x}$'\n```\nand `$HOME` is $ unset.")
-
-
-def test_toc_entries_are_numbered_across_the_numbered_parts():
-    entries = {page.file: page.entry for page in PAGES}
-    assert entries[PAGES[0].file] == "Conditional GANs, from CGAN to ACGAN"  # the root
-    assert entries["book/prerequisites"] == "1. Prerequisites"
-    assert entries["notebooks/02_cgan_concat"].startswith("4. ")  # Part II continues at 4
-    # Markdown's code marks are not part of the entry
-    assert entries["notebooks/05_trainable_freezing"] == \
-        "7. The trainable/compile freezing subtlety"
-    assert entries["book/glossary"] == "Glossary"  # the Reference part is not numbered
-    assert len(PAGES) == len(set(entries)) == 13
-
-
 def test_broken_internal_links_are_named(tmp_path):
     (tmp_path / "book").mkdir()
     (tmp_path / "book" / "a.html").write_text('<h1 id="top">A</h1><a name="old">x</a>')

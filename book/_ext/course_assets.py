@@ -90,6 +90,8 @@ def setup(app: Sphinx) -> dict:
     app.connect("config-inited", _check_mathjax_path)
     # Before Sphinx's image collector (priority 500) records the image's file.
     app.connect("doctree-read", _local_badge, priority=400)
-    app.connect("html-page-context", _one_of_each_script)
+    # Last (999): a handler after this one that adds a script would add it to the builder's
+    # list, which the page no longer reads.
+    app.connect("html-page-context", _one_of_each_script, priority=999)
     app.connect("build-finished", _copy_mathjax)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
