@@ -32,15 +32,10 @@ from sphinx.errors import ExtensionError
 COLAB_BADGE_URL = "https://colab.research.google.com/assets/colab-badge.svg"
 LOCAL_BADGE = "/book/images/open-in-colab.svg"  # "/": relative to the book's source folder
 MATHJAX_ENTRY = "tex-mml-chtml.js"
-# MathJax's other single-file builds are not used; its folders are (fonts, TeX extensions that
-# load on demand, the accessibility menu).
-_OTHER_BUILDS = {"core.js", "latest.js", "loader.js", "mml-chtml.js", "mml-svg.js",
-                 "node-main.js", "startup.js", "tex-chtml-full-speech.js", "tex-chtml-full.js",
-                 "tex-chtml.js", "tex-mml-svg.js", "tex-svg-full.js", "tex-svg.js"}
 
 
 def mathjax_source() -> Path:
-    """The installed MathJax ``es5`` folder, or an error that says how to install it."""
+    """The installed MathJax (``es5/`` and ``LICENSE``), or an error that says how to install it."""
     try:
         root = Path(str(importlib.resources.files("mathjax"))) / "static" / "mathjax"
     except ModuleNotFoundError:
@@ -70,8 +65,16 @@ def _copy_mathjax(app: Sphinx, exception: Exception | None) -> None:
         return
     source = mathjax_source()
     target = Path(app.outdir) / "_static" / "mathjax"
-    shutil.copytree(source / "es5", target, dirs_exist_ok=True,
-                    ignore=lambda folder, names: [n for n in names if n in _OTHER_BUILDS])
+    es5 = source / "es5"
+
+    def other_builds(folder: str, names: list[str]) -> list[str]:
+        # MathJax's other single-file builds, beside the one used; all of its folders are
+        # used (fonts, TeX extensions that load on demand, the accessibility menu).
+        if Path(folder) != es5:
+            return []
+        return [n for n in names if n.endswith(".js") and n != MATHJAX_ENTRY]
+
+    shutil.copytree(es5, target, dirs_exist_ok=True, ignore=other_builds)
     shutil.copy2(source / "LICENSE", target / "LICENSE")
 
 
