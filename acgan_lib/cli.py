@@ -91,6 +91,12 @@ def _parser() -> argparse.ArgumentParser:
                       help="generated (and real) images per digit")
     cmp_.add_argument("--seed", type=int, default=0)
 
+    from acgan_lib.study import add_arguments as study_arguments
+
+    study_arguments(sub.add_parser(
+        "study", help="train a declared grid of runs (models x seeds x budget), resumably, and "
+                      "aggregate their results (acgan_lib.study)"))
+
     from acgan_lib.student_edition import add_arguments as student_edition_arguments
 
     student_edition_arguments(sub.add_parser(
@@ -195,6 +201,12 @@ def _compare(args) -> int:
     return 0
 
 
+def _study(args) -> int:
+    from acgan_lib.study import main
+
+    return main(args)
+
+
 def _student_edition(args) -> int:
     from acgan_lib.student_edition import run
 
@@ -202,7 +214,7 @@ def _student_edition(args) -> int:
 
 
 COMMANDS = {"train": _train, "generate": _generate, "train-classifier": _train_classifier,
-            "ship": _ship, "compare": _compare, "student-edition": _student_edition}
+            "ship": _ship, "compare": _compare, "study": _study, "student-edition": _student_edition}
 
 
 class Interrupted(KeyboardInterrupt):
@@ -223,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     # SIGTERM (a notebook's "interrupt", a scheduler, `kill`) becomes an exception, so a write in
     # progress removes its temporary file; the checkpoints already written are complete.
     previous = None
-    if args.command == "train" and threading.current_thread() is threading.main_thread():
+    if args.command in ("train", "study") and threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         return COMMANDS[args.command](args)

@@ -467,16 +467,15 @@ def diversity_score(generator_or_images, real_images, real_labels, labels=None,
     return _diversity_from_features(fake_features, labels, real_features, real_labels)
 
 
-def aux_label_accuracy(gan_or_discriminator, images, labels, batch_size: int = 1000) -> float:
-    """Accuracy of an ACGAN discriminator's auxiliary classifier on (real) labelled images."""
+def aux_label_accuracy(gan_or_discriminator, images, labels, batch_size: int = 250) -> float:
+    """Accuracy of an ACGAN discriminator's auxiliary classifier on labelled images, in the
+    training view (batch statistics; see :func:`acgan_lib.training.auxiliary_logits` for why)."""
+    from acgan_lib.training import auxiliary_logits
+
     discriminator = getattr(gan_or_discriminator, "discriminator", gan_or_discriminator)
-    if len(getattr(discriminator, "outputs", None) or []) != 2:
-        raise ValueError("only an ACGAN discriminator has an auxiliary classifier")
     images = _as_images(images)
     labels = check_labels(labels, n=len(images))
-    predicted = np.concatenate([
-        np.asarray(discriminator(images[i:i + batch_size], training=False)[1]).argmax(axis=1)
-        for i in range(0, len(images), batch_size)])
+    predicted = auxiliary_logits(discriminator, images, batch_size).argmax(axis=1)
     return float(np.mean(predicted == labels))
 
 

@@ -33,6 +33,8 @@ from acgan_lib import __version__
 from acgan_lib.callbacks import GANCheckpoint, MetricsLogger, StopOnNonFiniteLoss
 from acgan_lib.checkpoint import (CheckpointError, list_checkpoints, load_gan,
                                   remove_stale_temporaries, resume_latest, save_gan)
+from acgan_lib.curves import (CURVE_FILE, SCALARS, TrainingEvaluator, evaluation_steps,
+                              read_curve)
 from acgan_lib.data import MnistData, load_mnist, make_dataset
 from acgan_lib.reproducibility import make_repeatable
 from acgan_lib.training import TrainConfig, build_gan, get_spec
@@ -118,7 +120,7 @@ def _cut_back(out: Path, epochs_done: int) -> None:
 def train_run(config: TrainConfig, out: str | os.PathLike, data: MnistData | None = None,
               steps_per_epoch: int | None = None, command: str | None = None,
               verbose: int = 1, keep: int = 3, callbacks: list | None = None,
-              strategy=None, deterministic: bool = False) -> dict:
+              strategy=None, deterministic: bool = False, evaluate: bool = True) -> dict:
     """Train ``config`` into the run directory ``out`` (resuming if it holds checkpoints).
 
     Every argument is checked before anything is written, so a bad one leaves ``out`` as it
@@ -126,6 +128,9 @@ def train_run(config: TrainConfig, out: str | os.PathLike, data: MnistData | Non
     :class:`~acgan_lib.callbacks.TrainingDivergedError` naming the step; the checkpoints of the
     epochs before it are kept. ``deterministic=True`` also switches TensorFlow to deterministic
     kernels (see :mod:`acgan_lib.reproducibility` for what that does and does not fix).
+    ``evaluate=True`` (the default) measures the generator on a schedule of steps with the
+    shipped classifier (:class:`~acgan_lib.curves.TrainingEvaluator`, into ``curve.json``);
+    the manifest's ``final_evaluation`` is its last row.
 
     Returns the manifest (also written to ``out/manifest.json``).
     """
@@ -154,7 +159,7 @@ def train_run(config: TrainConfig, out: str | os.PathLike, data: MnistData | Non
                         learning_rate=config.learning_rate, beta_1=config.beta_1,
                         jit_compile=config.jit_compile,
                         fused_upsampling=config.fused_upsampling)
-    initial_epoch, elapsed, resumed = 0, 0.0, None
+    initial_epoch, elapsed, resumed, initial_step = 0, 0.0, None, 0
     out.mkdir(parents=True, exist_ok=True)
     stale = [p for d in (out, ckpt_dir, out / "grids") for p in remove_stale_temporaries(d)]
     if stale:
@@ -164,7 +169,8 @@ def train_run(config: TrainConfig, out: str | os.PathLike, data: MnistData | Non
         resumed, header = resume_latest(gan, ckpt_dir, config.model)
         initial_epoch, elapsed = int(header["epoch"]), float(header.get("elapsed_seconds", 0))
         # Continue the same sequence of batches: skip the ones already trained on.
-        dataset = dataset.skip(int(header.get("step", initial_epoch * steps)))
+        initial_step = int(header.get("step", initial_epoch * steps))
+        dataset = dataset.skip(initial_step)
         _cut_back(out, initial_epoch)
     write_json(out / "config.json", {**wanted, "epochs": config.epochs,
                                      "steps_per_epoch": steps, "data": data.description})
@@ -172,8 +178,16 @@ def train_run(config: TrainConfig, out: str | os.PathLike, data: MnistData | Non
                                  header={"config": wanted})
     grids = SampleGridCallback(out / "grids", seed=config.seed)
     csv = MetricsLogger(out / "metrics.csv", initial_epoch=initial_epoch)
-    cbs = [StopOnNonFiniteLoss(checkpoint_dir=ckpt_dir), grids, csv, checkpointer,
-           *(callbacks or [])]
+    evaluator = None
+    if evaluate:
+        evaluator = TrainingEvaluator(
+            out, data.x_test, data.y_test, evaluation_steps(config.epochs * steps, steps),
+            batch_size=config.batch_size, steps_per_epoch=steps, initial_step=initial_step,
+            verbose=verbose > 0)
+    # The evaluator runs first, so each epoch's last evaluation is inside that epoch's
+    # checkpoint (its time and its row survive a resume together).
+    cbs = [StopOnNonFiniteLoss(checkpoint_dir=ckpt_dir), *([evaluator] if evaluator else []),
+           grids, csv, checkpointer, *(callbacks or [])]
     started = time.perf_counter()
     if initial_epoch < config.epochs:
         history = gan.fit(dataset, epochs=config.epochs, steps_per_epoch=steps,
@@ -214,11 +228,21 @@ def train_run(config: TrainConfig, out: str | os.PathLike, data: MnistData | Non
         "deterministic_ops": bool(deterministic),
         "versions": versions(),
         "training_metrics": final_logs,
+        "final_evaluation": _final_row(out) if evaluate else None,
         "files": {"weights": "weights.npz", "grids": [str(p.relative_to(out)) for p in grid_files],
-                  "metrics": "metrics.csv", "animation": "training.gif"},
+                  "metrics": "metrics.csv", "animation": "training.gif",
+                  **({"curve": CURVE_FILE} if evaluate else {})},
     }
     write_json(out / "manifest.json", manifest)
     return manifest
+
+
+def _final_row(out: Path) -> dict | None:
+    """The last evaluation of a run's curve, without the per-digit lists (for the manifest)."""
+    rows = read_curve(out)
+    if not rows:
+        return None
+    return {k: v for k, v in rows[-1].items() if k in SCALARS}
 
 
 def load_run(out: str | os.PathLike):

@@ -60,3 +60,10 @@ def check_images(images, name: str = "images", allow_empty: bool = False) -> np.
             "for uint8 pixels use acgan_lib.data.scale_images(x), i.e. x / 127.5 - 1."
         )
     return arr
+
+
+def check_positive_int(value, name: str) -> int:
+    """Return ``value`` as an int if it is a positive integer (not a bool), else a ValueError."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)

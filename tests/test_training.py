@@ -6,7 +6,7 @@ import tensorflow as tf
 
 from acgan_lib import losses
 from acgan_lib.data import make_dataset, scale_images
-from acgan_lib.training import MODEL_SPECS, build_gan, classify_real_images, get_spec
+from acgan_lib.training import MODEL_SPECS, build_gan, auxiliary_logits, get_spec
 
 
 def snapshot(model):
@@ -92,12 +92,12 @@ def test_short_real_training_teaches_the_auxiliary_classifier(mnist):
     """~250 steps on real MNIST: the auxiliary classifier beats chance on held-out digits.
 
     Real images are classified with real-batch statistics, as in training (see
-    ``classify_real_images`` for why not ``training=False``)."""
+    ``auxiliary_logits`` for why not ``training=False``)."""
     gan = build_gan("acgan", jit_compile=False, seed=0)
     gan.fit(make_dataset(mnist.x_train, mnist.y_train, batch_size=64), epochs=4, verbose=0)
     x_test = scale_images(mnist.x_test)
     moving_averages = [v.numpy() for v in gan.discriminator.non_trainable_variables]
-    class_logits = classify_real_images(gan.discriminator, x_test)
+    class_logits = auxiliary_logits(gan.discriminator, x_test)
     for before, var in zip(moving_averages, gan.discriminator.non_trainable_variables):
         np.testing.assert_array_equal(before, var.numpy())  # no side effect
     loss = float(losses.auxiliary_loss(class_logits, mnist.y_test))
