@@ -38,10 +38,13 @@ def _parser() -> argparse.ArgumentParser:
                             "then Keras' download, then the offline sample)")
     train.add_argument("--source", default="auto", choices=("auto", "path", "keras", "sample"))
     train.add_argument("--no-xla", action="store_true", help="compile without XLA")
-    train.add_argument("--fused-upsampling", action="store_true",
+    train.add_argument("--fused-upsampling", action=argparse.BooleanOptionalAction, default=True,
                        help="compute each upsampling + convolution of the generator as one "
                             "cheaper step (same weights, same function up to rounding; the "
-                            "fastest setting on a CPU, see benchmarks/RESULTS.md)")
+                            "fastest setting on a CPU, see benchmarks/RESULTS.md); on by "
+                            "default, --no-fused-upsampling for the article's two layers")
+    train.add_argument("--no-evaluation", action="store_true",
+                       help="do not measure the generator during training (curve.json)")
     train.add_argument("--mixed-precision", action="store_true",
                        help="mixed_float16 (for GPUs with tensor cores)")
     train.add_argument("--keep", type=int, default=3, help="checkpoints to keep")
@@ -126,12 +129,17 @@ def _train(args) -> int:
     command = "python -m acgan_lib " + shlex.join(sys.argv[1:])
     manifest = train_run(config, out, data, steps_per_epoch=args.steps_per_epoch,
                          command=command, verbose=0 if args.quiet else 1, keep=args.keep,
-                         deterministic=args.deterministic)
+                         deterministic=args.deterministic, evaluate=not args.no_evaluation)
     grids = manifest["files"]["grids"]
     print(f"Trained {manifest['model']} for {manifest['steps']} steps "
           f"({manifest['wall_clock_seconds']:.0f} s).")
+    final = manifest.get("final_evaluation")
+    if final:
+        print(f"Label accuracy {final['label_accuracy']:.1%}: the share of generated digits "
+              f"that the shipped classifier reads as the digit asked for (chance: 10%); "
+              f"curve: {out / 'curve.csv'}")
     if grids:
-        print(f"Sample grids: {out / 'grids'} (last: {out / grids[-1]})")
+        print(f"Sample grids, one row per digit 0-9: {out / 'grids'} (last: {out / grids[-1]})")
     print(f"Animation: {out / 'training.gif'}\nMetrics: {out / 'metrics.csv'}\n"
           f"Weights: {out / 'weights.npz'}\nManifest: {out / 'manifest.json'}")
     return 0
@@ -139,7 +147,7 @@ def _train(args) -> int:
 
 def _generate(args) -> int:
     from acgan_lib.runs import check_output_dir
-    from acgan_lib.viz import sample_grid, save_png
+    from acgan_lib.viz import save_grid
 
     check_output_dir(Path(args.out).absolute().parent)  # before the model is loaded
 
@@ -152,7 +160,7 @@ def _generate(args) -> int:
         from acgan_lib.pretrained import load_pretrained
 
         generator = load_pretrained(args.source).generator
-    path = save_png(sample_grid(generator, args.per_class, args.seed), args.out)
+    path = save_grid(generator, args.out, args.per_class, args.seed)
     print(f"Wrote {path}")
     return 0
 

@@ -17,17 +17,18 @@ run when asked to, or when none is shipped) and says which it did.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
-import tempfile
 import time
 from pathlib import Path
 from typing import NamedTuple
 
+import numpy as np
+
 from acgan_lib.checkpoint import CheckpointError, load_gan
 from acgan_lib.data import MnistData
+from acgan_lib.files import sha256, write_bytes
 from acgan_lib.evaluation import CLASSIFIER_PATH, PRETRAINED_DIR, load_classifier, read_json  # noqa: F401
 from acgan_lib.training import ConditionalGAN, TrainConfig, build_gan, get_spec
 
@@ -43,15 +44,6 @@ __all__ = ["SHIPPED_NAMES", "available_pretrained", "pretrained_manifest", "load
 
 def _directory(directory) -> Path:
     return Path(directory) if directory is not None else PRETRAINED_DIR
-
-
-def sha256(path: str | os.PathLike) -> str:
-    """Hex SHA-256 of a file (recorded in manifests, checked when loading)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def available_pretrained(directory: str | os.PathLike | None = None) -> list[str]:
@@ -187,17 +179,43 @@ def load_or_train(name: str, train: bool | None = None, epochs: int = 1,
     return Loaded(gan, how, manifest, message)
 
 
-def _atomic_copy(source: Path, target: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
-        shutil.copyfile(source, tmp)
-        os.chmod(tmp, 0o644)  # mkstemp's files are private; shipped files are for everyone
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+def _package_size(directory: Path) -> int:
+    """Bytes of everything shipped in ``directory`` (weights, manifests, training histories)."""
+    return sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())
+
+
+def _compact_grid(png: Path) -> np.ndarray:
+    """A run's saved grid (scale 2, with or without its row labels) at scale 1, labelled."""
+    import cv2
+
+    from acgan_lib.viz import label_rows
+
+    picture = cv2.imread(str(png), cv2.IMREAD_GRAYSCALE)
+    if picture is None:
+        raise CheckpointError(f"{png} is not a readable PNG")
+    picture = picture[:, picture.shape[1] - picture.shape[0]:]  # drop a label margin
+    return label_rows(picture[::2, ::2])
+
+
+def ship_history(run_dir: Path, target: Path) -> dict:
+    """Copy a run's training history into ``target``: the per-epoch grids (scale 1, labelled),
+    their animation, and the curve. Returns the shipped files, relative to ``target``'s parent."""
+    from acgan_lib.curves import CURVE_FILE
+    from acgan_lib.viz import make_animation, save_png
+
+    grids = sorted((run_dir / "grids").glob("grid_epoch_*.png"))
+    if not grids:
+        return {}
+    if target.exists():
+        shutil.rmtree(target)
+    written = [save_png(_compact_grid(g), target / g.name, scale=1) for g in grids]
+    files = {"grids": [f"{target.name}/{p.name}" for p in written]}
+    make_animation(written, target / "training.gif")
+    files["animation"] = f"{target.name}/training.gif"
+    if (run_dir / CURVE_FILE).is_file():
+        write_bytes(target / CURVE_FILE, (run_dir / CURVE_FILE).read_bytes())
+        files["curve"] = f"{target.name}/{CURVE_FILE}"
+    return files
 
 
 def check_run_dir(run_dir: str | os.PathLike) -> Path:
@@ -220,7 +238,8 @@ def ship_run(run_dir: str | os.PathLike, name: str | None = None, data: MnistDat
     ``data``'s test set with ``n_per_class`` images per digit) and, when the offline sample is
     available, ``evaluation_offline_sample`` (100 per digit, seed 0, on the sample's held-out
     images: what the tests re-compute without the full data set). Refuses files over 5 MB or
-    a folder over 25 MB.
+    a folder over 25 MB. The run's training history (per-epoch grids, animation, curve) is
+    shipped too, in ``dest/<name>/`` (:func:`ship_history`).
     """
     from acgan_lib.data import DataSourceError, load_mnist
     from acgan_lib.evaluation import evaluate_generator
@@ -238,8 +257,9 @@ def ship_run(run_dir: str | os.PathLike, name: str | None = None, data: MnistDat
     size = weights.stat().st_size
     if size > MAX_FILE_BYTES:
         raise ValueError(f"{weights} is {size / 2**20:.1f} MB, over the 5 MB limit per file")
-    others = sum(p.stat().st_size for p in dest.iterdir() if p.is_file()
-                 and p.suffix in (".npz", ".json") and p.stem != name)
+    others = _package_size(dest) - sum(
+        p.stat().st_size for p in [dest / f"{name}.npz", dest / f"{name}.json",
+                                   *(dest / name).rglob("*")] if p.is_file())
     if others + size > MAX_TOTAL_BYTES:
         raise ValueError(f"shipping {name} would bring {dest} to "
                          f"{(others + size) / 2**20:.1f} MB, over the 25 MB limit")
@@ -249,7 +269,7 @@ def ship_run(run_dir: str | os.PathLike, name: str | None = None, data: MnistDat
     classifier_hash = sha256(CLASSIFIER_PATH) if CLASSIFIER_PATH.is_file() else None
     shipped = {**manifest, "name": name}
     shipped["run_files"] = manifest.get("files", {})
-    shipped["files"] = {"weights": f"{name}.npz"}
+    shipped["files"] = {"weights": f"{name}.npz", **ship_history(run_dir, dest / name)}
     shipped["weights_sha256"] = sha256(weights)
     shipped["weights_bytes"] = size
     shipped["evaluation"] = evaluation
@@ -262,7 +282,7 @@ def ship_run(run_dir: str | os.PathLike, name: str | None = None, data: MnistDat
     shipped["shipped"] = {"name": name, "command": command or "acgan_lib.pretrained.ship_run(...)",
                           "from_run": run_dir.name, "classifier_sha256": classifier_hash,
                           "evaluated_on": evaluation["real_images"]}
-    _atomic_copy(weights, dest / f"{name}.npz")
+    write_bytes(dest / f"{name}.npz", weights.read_bytes())
     write_json(dest / f"{name}.json", shipped)
     return shipped
 

@@ -174,11 +174,9 @@ class ConditionalGAN(keras.Model):
             values = {"d_accuracy_real": losses.real_accuracy(real_logit, True),
                       "d_accuracy_fake": losses.real_accuracy(fake_logit, False)}
             if self.auxiliary:
-                aux_real = losses.auxiliary_loss(real_class, real_labels)
-                d_loss += aux_real
-                if self.fake_aux_weight:
-                    d_loss += self.fake_aux_weight * losses.auxiliary_loss(fake_class, fake_labels)
-                values["aux_loss_real"] = aux_real
+                d_loss += losses.discriminator_auxiliary_loss(
+                    real_class, real_labels, fake_class, fake_labels, self.fake_aux_weight)
+                values["aux_loss_real"] = losses.auxiliary_loss(real_class, real_labels)
                 values["label_accuracy_real"] = losses.label_accuracy(real_class, real_labels)
                 values["label_accuracy_fake"] = losses.label_accuracy(fake_class, fake_labels)
             scaled = self._scaled(self.d_optimizer, d_loss)
@@ -198,13 +196,22 @@ class ConditionalGAN(keras.Model):
         """The loss the gradient is taken of: averaged over replicas, loss-scaled if mixed."""
         return optimizer.scale_loss(loss / tf.distribute.get_strategy().num_replicas_in_sync)
 
-    def generator_update(self, noise, fake_labels):
-        """One optimizer step on the generator's variables only; returns its loss."""
-        g_vars = self.generator.trainable_variables
-        with tf.GradientTape() as tape:
-            fake_images = self.generator([noise, fake_labels], training=True)
+    def generator_update(self, noise, fake_labels, forward=None):
+        """One optimizer step on the generator's variables only; returns its loss.
+
+        ``forward``: ``(tape, fake_images)`` when the generator's forward pass on ``noise`` and
+        ``fake_labels`` was already recorded on ``tape`` (``train_step`` does this, so one
+        forward pass serves both networks' updates); the loss is recorded on the same tape.
+        """
+        if forward is None:
+            with tf.GradientTape() as tape:
+                fake_images = self.generator([noise, fake_labels], training=True)
+        else:
+            tape, fake_images = forward
+        with tape:
             g_loss = self.generator_loss(fake_images, fake_labels)
             scaled = self._scaled(self.g_optimizer, g_loss)
+        g_vars = self.generator.trainable_variables
         self.g_optimizer.apply_gradients(zip(tape.gradient(scaled, g_vars), g_vars))
         return g_loss
 
@@ -215,19 +222,12 @@ class ConditionalGAN(keras.Model):
         real_labels = tf.reshape(tf.cast(real_labels, tf.int32), (-1, 1))
         noise, fake_labels = self.sample_inputs(tf.shape(real_images)[0],
                                                 self.g_optimizer.iterations)
-        with tf.GradientTape() as g_tape:
-            # One generator forward pass, recorded for the generator's gradient ...
+        with tf.GradientTape() as g_tape:  # the one generator forward pass, recorded
             fake_images = tf.cast(self.generator([noise, fake_labels], training=True),
                                   real_images.dtype)
-            # ... while the discriminator's update is kept off that tape.
-            with g_tape.stop_recording():
-                values = self.discriminator_update(real_images, real_labels, fake_images,
-                                                   fake_labels)
-            g_loss = self.generator_loss(fake_images, fake_labels)
-            scaled = self._scaled(self.g_optimizer, g_loss)
-        g_vars = self.generator.trainable_variables
-        self.g_optimizer.apply_gradients(zip(g_tape.gradient(scaled, g_vars), g_vars))
-        values["g_loss"] = g_loss
+        values = self.discriminator_update(real_images, real_labels, fake_images, fake_labels)
+        values["g_loss"] = self.generator_update(noise, fake_labels,
+                                                 forward=(g_tape, fake_images))
         for name, tracker in self._trackers.items():
             tracker.update_state(values[name])
         return {name: tracker.result() for name, tracker in self._trackers.items()}

@@ -9,6 +9,7 @@ import keras
 import numpy as np
 
 from acgan_lib.data import unscale_images
+from acgan_lib.files import atomic_write, write_bytes
 from acgan_lib.training import generate
 
 
@@ -58,15 +59,33 @@ def save_png(picture: np.ndarray, path: str | os.PathLike, scale: int = 2) -> Pa
     """Write a uint8 picture to PNG with OpenCV (nearest-neighbour upscaled ``scale`` times)."""
     import cv2
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     if scale > 1:
         picture = cv2.resize(picture, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    if not cv2.imwrite(str(tmp), picture):
-        raise OSError(f"OpenCV could not write {path}")
-    os.replace(tmp, path)
-    return path
+    ok, encoded = cv2.imencode(".png", picture)
+    if not ok:
+        raise OSError(f"OpenCV could not encode {path} as PNG")
+    return write_bytes(path, encoded.tobytes())
+
+
+def label_rows(picture: np.ndarray, rows: int = 10, margin: int = 14) -> np.ndarray:
+    """The grid with the digit each row was asked for written in a white margin on its left,
+    so that a saved grid says which row should be which digit."""
+    import cv2
+
+    height = picture.shape[0]
+    out = np.full((height, picture.shape[1] + margin), 255, np.uint8)
+    out[:, margin:] = picture
+    step = height / rows
+    for digit in range(rows):
+        y = int(step * (digit + 0.5)) + 4
+        cv2.putText(out, str(digit), (2, y), cv2.FONT_HERSHEY_PLAIN, 0.8, 0, 1, cv2.LINE_AA)
+    return out
+
+
+def save_grid(generator: keras.Model, path: str | os.PathLike, per_class: int = 10,
+              seed: int = 0) -> Path:
+    """Write a labelled sample grid (:func:`sample_grid` + :func:`label_rows`) as a PNG."""
+    return save_png(label_rows(sample_grid(generator, per_class, seed)), path)
 
 
 def show_grid(picture: np.ndarray, title: str | None = None, ax=None, row_labels: bool = True):
@@ -101,8 +120,8 @@ class SampleGridCallback(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every:
             return
-        picture = sample_grid(self.model.generator, self.per_class, self.seed)
-        self.paths.append(save_png(picture, self.directory / f"grid_epoch_{epoch + 1:03d}.png"))
+        path = self.directory / f"grid_epoch_{epoch + 1:03d}.png"
+        self.paths.append(save_grid(self.model.generator, path, self.per_class, self.seed))
 
 
 def make_animation(pngs: list[str | os.PathLike], path: str | os.PathLike,
@@ -117,9 +136,7 @@ def make_animation(pngs: list[str | os.PathLike], path: str | os.PathLike,
         frames.append(frame)
     if not frames:
         raise ValueError("no grids to animate")
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp.gif")
-    frames[0].save(tmp, save_all=True, append_images=frames[1:],
-                   duration=int(seconds_per_frame * 1000), loop=0)
-    os.replace(tmp, path)
-    return path
+    with atomic_write(path) as tmp:
+        frames[0].save(tmp, format="GIF", save_all=True, append_images=frames[1:],
+                       duration=int(seconds_per_frame * 1000), loop=0)
+    return Path(path)

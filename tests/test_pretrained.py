@@ -49,7 +49,7 @@ def test_all_four_models_are_shipped_within_size_limits():
     missing = [n for n in pretrained.SHIPPED_NAMES if n not in SHIPPED]
     assert not missing, (f"not shipped yet: {missing}; run `python -m acgan_lib ship RUN_DIR "
                          "--data mnist.npz` on each finished run")
-    files = [p for p in ev.PRETRAINED_DIR.iterdir() if p.suffix in (".npz", ".json")]
+    files = [p for p in ev.PRETRAINED_DIR.rglob("*") if p.is_file()]
     assert all(p.stat().st_size <= pretrained.MAX_FILE_BYTES for p in files)
     assert sum(p.stat().st_size for p in files) <= pretrained.MAX_TOTAL_BYTES
 
