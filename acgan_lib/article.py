@@ -43,8 +43,11 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
+from acgan_lib.validation import NUM_CLASSES
+
+#: The article's noise size. (Not imported from ``acgan_lib.models``: this module must import
+#: without Keras 3, in the Keras 2 subprocess.)
 LATENT_DIM = 100
-NUM_CLASSES = 10
 FLAVOURS = ("keras3", "keras2")
 LEGACY_ENV = "TF_USE_LEGACY_KERAS"
 #: The article's losses: its heads end in sigmoid and softmax, so the losses take probabilities.

@@ -10,6 +10,8 @@ from pathlib import Path
 import keras
 
 from acgan_lib.checkpoint import checkpoint_path, list_checkpoints, save_gan
+from acgan_lib.files import write_text
+from acgan_lib.validation import check_positive_int
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -30,8 +32,7 @@ class GANCheckpoint(keras.callbacks.Callback):
     def __init__(self, directory, model_name: str, keep: int = 3, header: dict | None = None,
                  elapsed: float = 0.0):
         super().__init__()
-        if isinstance(keep, bool) or not isinstance(keep, int) or keep < 1:
-            raise ValueError(f"keep must be a positive integer (checkpoints to keep), got {keep!r}")
+        check_positive_int(keep, "keep")
         self.directory = Path(directory)
         self.model_name, self.keep = model_name, keep
         self.header = dict(header or {})
@@ -60,8 +61,10 @@ class GANCheckpoint(keras.callbacks.Callback):
 class StopOnNonFiniteLoss(keras.callbacks.Callback):
     """Stop training with :class:`TrainingDivergedError` as soon as a loss is NaN or infinite.
 
-    Keras' ``TerminateOnNaN`` only prints; here the error names the step and the loss, and the
-    last checkpoint (written at the end of the previous epoch) is left as it was. Give
+    Keras' ``TerminateOnNaN`` watches only the ``loss`` entry of the logs, which a GAN's
+    ``train_step`` does not report (it logs ``d_loss`` and ``g_loss``), so it would never fire.
+    This one watches both, raises an error that names the step and the loss, and leaves the
+    last checkpoint (written at the end of the previous epoch) as it was. Give
     ``checkpoint_dir`` to have the message name that checkpoint.
     """
 
@@ -119,8 +122,5 @@ class MetricsLogger(keras.callbacks.Callback):
         writer = csv.DictWriter(buffer, fieldnames=keys)
         writer.writeheader()
         writer.writerows(self.rows)
-        for path, text in ((self.path, buffer.getvalue()),
-                           (self.path.with_suffix(".json"), json.dumps(self.rows, indent=1))):
-            tmp = path.with_name(f".{path.name}.tmp")
-            tmp.write_text(text)
-            os.replace(tmp, path)
+        write_text(self.path, buffer.getvalue())
+        write_text(self.path.with_suffix(".json"), json.dumps(self.rows, indent=1))

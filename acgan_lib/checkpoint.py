@@ -4,10 +4,9 @@ Nothing here unpickles: files are read with ``numpy.load(allow_pickle=False)``, 
 cannot run code when loaded. Each file records which model it belongs to; loading checks every
 array's name and shape and explains any mismatch instead of failing deep inside Keras.
 
-A write goes to a temporary file in the same folder, is flushed to disk, then renamed over the
-target (``os.replace`` is atomic on one file system): a kill at any moment leaves either the old
-file or the new one, never half of one. A kill during a write can leave the temporary file
-(``.ckpt-NNNNNN.npz.XXXX.tmp``); :func:`list_checkpoints` never returns it, and
+Writes are atomic (:func:`acgan_lib.files.atomic_write`): a kill at any moment leaves either the
+old file or the new one, never half of one. A kill during a write can leave the temporary file
+(``.ckpt-NNNNNN.npz.XXXXXXXX.tmp``); :func:`list_checkpoints` never returns it, and
 :func:`remove_stale_temporaries` deletes it when training starts again.
 
 Resuming a ``fit()`` of your own (``train_run`` and the CLI do all of this for you)::
@@ -25,11 +24,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from acgan_lib.files import TEMPORARY_PATTERN, atomic_write
 
 FORMAT = "acgan_lib-weights-v1"
 _HEADER = "__header__"
@@ -60,28 +60,13 @@ def gan_variables(gan, optimizers: bool = True) -> dict:
 
 
 def atomic_savez(path: str | os.PathLike, arrays: dict, header: dict) -> Path:
-    """Write ``arrays`` and a JSON ``header`` to ``path`` via a temporary file and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not os.access(path.parent, os.W_OK):
-        raise PermissionError(f"cannot write to {path.parent}: choose a writable output directory")
+    """Write ``arrays`` and a JSON ``header`` to ``path`` atomically (:func:`files.atomic_write`)."""
     payload = {_HEADER: np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)}
     payload.update({k: np.asarray(v) for k, v in arrays.items()})
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would make shared files unreadable
-        with os.fdopen(fd, "wb") as f:
+    with atomic_write(path) as tmp:
+        with open(tmp, "wb") as f:
             np.savez(f, **payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    return Path(path)
 
 
 def read_npz(path: str | os.PathLike) -> tuple[dict, dict]:
@@ -201,15 +186,12 @@ def checkpoint_path(directory, epoch: int) -> Path:
     return Path(directory) / f"ckpt-{epoch:06d}.npz"
 
 
-TEMPORARY_PATTERN = re.compile(r"^\..+\.tmp(\.[A-Za-z0-9]+)?$")
-
-
 def remove_stale_temporaries(directory) -> list[Path]:
     """Delete temporary files that a killed write left in ``directory``; returns their paths.
 
-    Only names this library writes are touched: ``.<name>.XXXX.tmp`` (:func:`atomic_savez`)
-    and ``.<name>.tmp[.ext]`` (JSON, PNG and GIF writers). Call it only when no other process
-    is writing into ``directory``.
+    Only the names that :func:`acgan_lib.files.atomic_write` gives its temporary files
+    (``.<name>.XXXXXXXX.tmp``) are touched. Call it only when no other process is writing
+    into ``directory``.
     """
     directory = Path(directory)
     if not directory.is_dir():

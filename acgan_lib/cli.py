@@ -14,7 +14,11 @@ import sys
 import threading
 from pathlib import Path
 
+from acgan_lib.data import SOURCES
 from acgan_lib.training import MODEL_SPECS
+
+#: What ``python -m acgan_lib train`` trains when no --model is given.
+DEFAULT_MODEL = "acgan"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -24,7 +28,8 @@ def _parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="train a CGAN or ACGAN into a run directory "
                                          "(re-run the same command to resume)")
-    train.add_argument("--model", default="acgan", help=f"one of {', '.join(MODEL_SPECS)}")
+    train.add_argument("--model", default=DEFAULT_MODEL, choices=list(MODEL_SPECS),
+                       help=f"the model to train (default: {DEFAULT_MODEL})")
     train.add_argument("--epochs", type=int, default=10)
     train.add_argument("--batch-size", type=int, default=64)
     train.add_argument("--steps-per-epoch", type=int, default=None,
@@ -36,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--data", default=None,
                        help="an MNIST .npz in Keras' layout (default: $ACGAN_MNIST_PATH, "
                             "then Keras' download, then the offline sample)")
-    train.add_argument("--source", default="auto", choices=("auto", "path", "keras", "sample"))
+    train.add_argument("--source", default="auto", choices=SOURCES)
     train.add_argument("--no-xla", action="store_true", help="compile without XLA")
     train.add_argument("--fused-upsampling", action=argparse.BooleanOptionalAction, default=True,
                        help="compute each upsampling + convolution of the generator as one "
@@ -62,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     clf = sub.add_parser("train-classifier",
                          help="train the MNIST classifier that the evaluation metrics use")
     clf.add_argument("--data", default=None, help="an MNIST .npz in Keras' layout (as for train)")
-    clf.add_argument("--source", default="auto", choices=("auto", "path", "keras", "sample"))
+    clf.add_argument("--source", default="auto", choices=SOURCES)
     clf.add_argument("--out", default="classifier",
                      help="directory for classifier.npz and classifier.json")
     clf.add_argument("--epochs", type=int, default=4)
@@ -77,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     ship.add_argument("--name", default=None, help="shipped name (default: the run's model)")
     ship.add_argument("--data", default=None,
                       help="MNIST .npz whose test set the metrics use (as for train)")
-    ship.add_argument("--source", default="auto", choices=("auto", "path", "keras", "sample"))
+    ship.add_argument("--source", default="auto", choices=SOURCES)
     ship.add_argument("--dest", default=None, help="default: the package's pretrained/ folder")
     ship.add_argument("--n-per-class", type=int, default=500)
     ship.add_argument("--seed", type=int, default=0)
@@ -89,7 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--models", nargs="*", default=None,
                       help="shipped models to include (default: all shipped)")
     cmp_.add_argument("--data", default=None, help="MNIST .npz (as for train)")
-    cmp_.add_argument("--source", default="auto", choices=("auto", "path", "keras", "sample"))
+    cmp_.add_argument("--source", default="auto", choices=SOURCES)
     cmp_.add_argument("--n-per-class", type=int, default=100,
                       help="generated (and real) images per digit")
     cmp_.add_argument("--seed", type=int, default=0)
@@ -167,7 +172,8 @@ def _generate(args) -> int:
 
 def _train_classifier(args) -> int:
     from acgan_lib.data import load_mnist
-    from acgan_lib.evaluation import command_line, train_and_save_classifier
+    from acgan_lib.classifier import train_and_save_classifier
+    from acgan_lib.files import command_line
 
     data = load_mnist(path=args.data, source=args.source)
     manifest = train_and_save_classifier(
@@ -182,7 +188,7 @@ def _train_classifier(args) -> int:
 
 def _ship(args) -> int:
     from acgan_lib.data import load_mnist
-    from acgan_lib.evaluation import command_line
+    from acgan_lib.files import command_line
     from acgan_lib.pretrained import PRETRAINED_DIR, ship_run
 
     data = load_mnist(path=args.data, source=args.source)
@@ -198,7 +204,7 @@ def _ship(args) -> int:
 
 def _compare(args) -> int:
     from acgan_lib.data import load_mnist
-    from acgan_lib.evaluation import compare_models, comparison_markdown, write_comparison
+    from acgan_lib.comparison import compare_models, comparison_markdown, write_comparison
 
     data = load_mnist(path=args.data, source=args.source)
     rows = compare_models(args.models, args.run_dirs, data, n_per_class=args.n_per_class,

@@ -27,6 +27,8 @@ from dataclasses import asdict, dataclass
 import keras
 import numpy as np
 
+from acgan_lib.validation import check_positive_int
+
 
 @dataclass(frozen=True)
 class LabelDependence:
@@ -83,8 +85,7 @@ def label_dependence(generator: keras.Model, pairs: int = 1000, seed: int = 0,
     Returns:
         :class:`LabelDependence` with ``label_change``, ``noise_change`` and ``ratio``.
     """
-    if isinstance(pairs, bool) or not isinstance(pairs, (int, np.integer)) or pairs < 1:
-        raise ValueError(f"pairs must be a positive integer, got {pairs!r}")
+    check_positive_int(pairs, "pairs")
     if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) \
             or num_classes < 2:
         raise ValueError(f"num_classes must be an integer >= 2 (two labels are needed to change "

@@ -35,8 +35,13 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import tensorflow as tf
 
+from acgan_lib.classifier import default_classifier, feature_model
+from acgan_lib.data import model_images
+from acgan_lib.evaluation import metrics_from_outputs, requested_labels, select_per_class
 from acgan_lib.files import read_json, write_json, write_text
+from acgan_lib.training import auxiliary_logits
 from acgan_lib.validation import check_positive_int
 
 CURVE_FILE = "curve.json"
@@ -77,8 +82,6 @@ def _fake_view(discriminator: keras.Model, images: np.ndarray, batch_size: int =
     See :func:`acgan_lib.training.auxiliary_logits`; the images are shuffled first so every
     batch mixes digits, as training batches do.
     """
-    from acgan_lib.training import auxiliary_logits
-
     order = np.random.default_rng(seed).permutation(len(images))
     logits = np.empty((len(images), 10), np.float32)
     logits[order] = auxiliary_logits(discriminator, images[order], batch_size)
@@ -92,11 +95,7 @@ def _compiled_forward(generator: keras.Model, classifier: keras.Model | None):
     (on 2 CPU cores: about 1 s for 1,000 images instead of 3 s), which keeps the curve's cost
     at a few per cent of training time.
     """
-    import tensorflow as tf
-
-    from acgan_lib.evaluation import _feature_model, default_classifier
-
-    features = _feature_model(classifier or default_classifier())
+    features = feature_model(classifier or default_classifier())
 
     @tf.function(jit_compile=True, reduce_retracing=True)
     def generate(noise, labels):
@@ -129,8 +128,6 @@ class TrainingEvaluator(keras.callbacks.Callback):
                  steps_per_epoch: int, n_per_class: int = N_PER_CLASS, initial_step: int = 0,
                  classifier: keras.Model | None = None, verbose: bool = False):
         super().__init__()
-        from acgan_lib.evaluation import _as_images, requested_labels, select_per_class
-
         check_positive_int(n_per_class, "n_per_class")
         self.directory = Path(directory)
         self.steps = sorted({int(s) for s in steps})
@@ -139,7 +136,7 @@ class TrainingEvaluator(keras.callbacks.Callback):
         self.classifier = classifier
         images, labels = select_per_class(real_images, real_labels, n_per_class, EVAL_SEED,
                                           what="the held-out set")
-        self._real_images, self._real_labels = _as_images(images), labels
+        self._real_images, self._real_labels = model_images(images), labels
         self._real_features = None
         self.labels = requested_labels(n_per_class)
         self.rows: list[dict] = []
@@ -164,9 +161,6 @@ class TrainingEvaluator(keras.callbacks.Callback):
 
     def measure(self) -> dict:
         """The measurements of the model's generator now, on the fixed inputs."""
-        from acgan_lib.evaluation import (_confusion, _diversity_from_features,
-                                          _frechet_from_features, _per_class_accuracy)
-
         gan = self.model
         if self._compiled is None:
             self._compiled = _compiled_forward(gan.generator, self.classifier)
@@ -176,20 +170,8 @@ class TrainingEvaluator(keras.callbacks.Callback):
         if self._real_features is None:
             self._real_features = np.asarray(classify(self._real_images)[1], np.float64)
         logits, features = (np.asarray(t, np.float64) for t in classify(images))
-        predicted = logits.argmax(axis=1)
-        accuracy = _per_class_accuracy(predicted, self.labels)
-        diversity = _diversity_from_features(features, self.labels, self._real_features,
-                                             self._real_labels)
-        row = {
-            "label_accuracy": accuracy["overall"],
-            "label_accuracy_per_class": accuracy["per_class"],
-            "frechet_distance": _frechet_from_features(self._real_features, features),
-            "diversity": diversity["overall"],
-            "diversity_per_class": diversity["per_class"],
-            "diversity_lowest": float(np.nanmin(diversity["per_class"])),
-            "diversity_lowest_digit": int(np.nanargmin(diversity["per_class"])),
-            "confusion_matrix": _confusion(self.labels, predicted).tolist(),
-        }
+        row = metrics_from_outputs(logits, features, self.labels, self._real_features,
+                                   self._real_labels)
         if getattr(gan, "auxiliary", False):
             aux = _fake_view(gan.discriminator, images).argmax(axis=1)
             row["aux_label_accuracy_fake"] = float(np.mean(aux == self.labels))

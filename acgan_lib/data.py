@@ -21,9 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from acgan_lib.validation import check_images, check_labels
+from acgan_lib.validation import NUM_CLASSES, check_images, check_labels, check_positive_int
 
-NUM_CLASSES = 10
 IMAGE_SHAPE = (28, 28, 1)
 ENV_PATH = "ACGAN_MNIST_PATH"
 ENV_OFFLINE = "ACGAN_OFFLINE"
@@ -186,6 +185,15 @@ def scale_images(images: np.ndarray) -> np.ndarray:
     return images.astype(np.float32) / 127.5 - 1.0
 
 
+def model_images(images, name: str = "images") -> np.ndarray:
+    """Images as the networks take them: float32 ``(n, 28, 28, 1)`` in [-1, 1]. uint8 pixels
+    are scaled first (:func:`scale_images`); anything else is checked (a clear error if not)."""
+    arr = np.asarray(images)
+    if arr.dtype == np.uint8:
+        arr = scale_images(arr)
+    return check_images(arr, name=name)
+
+
 def unscale_images(images: np.ndarray) -> np.ndarray:
     """[-1, 1] floats -> uint8 pixels, the inverse of :func:`scale_images`."""
     return np.clip(np.round((np.asarray(images) + 1.0) * 127.5), 0, 255).astype(np.uint8)
@@ -208,8 +216,7 @@ def make_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int = 256,
         images = scale_images(images)
     images = check_images(images, name="images")
     labels = check_labels(labels, n=len(images))
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    check_positive_int(batch_size, "batch_size")
     if drop_remainder and batch_size > len(images):
         raise ValueError(
             f"batch_size {batch_size} is larger than the dataset ({len(images)} images), so "

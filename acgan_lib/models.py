@@ -26,7 +26,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-NUM_CLASSES = 10
+from acgan_lib.validation import NUM_CLASSES
+
 LATENT_DIM = 100
 CONDITIONINGS = ("multiply", "concat")
 

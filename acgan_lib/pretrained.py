@@ -28,8 +28,10 @@ import numpy as np
 
 from acgan_lib.checkpoint import CheckpointError, load_gan
 from acgan_lib.data import MnistData
-from acgan_lib.files import sha256, write_bytes
-from acgan_lib.evaluation import CLASSIFIER_PATH, PRETRAINED_DIR, load_classifier, read_json  # noqa: F401
+from acgan_lib.files import read_json, sha256, write_bytes, write_json
+from acgan_lib.runs import load_run, train_run
+from acgan_lib.classifier import CLASSIFIER_PATH, PRETRAINED_DIR
+from acgan_lib.evaluation import evaluate_generator
 from acgan_lib.training import ConditionalGAN, TrainConfig, build_gan, get_spec
 
 SHIPPED_NAMES = ("acgan", "acgan-real-aux", "cgan-concat", "cgan-multiply")
@@ -39,7 +41,7 @@ ENV_TRAIN = "ACGAN_TRAIN"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 __all__ = ["SHIPPED_NAMES", "available_pretrained", "pretrained_manifest", "load_pretrained",
-           "load_classifier", "load_or_train", "Loaded", "ship_run", "sha256"]
+           "load_or_train", "Loaded", "ship_run", "sha256"]
 
 
 def _directory(directory) -> Path:
@@ -74,7 +76,7 @@ def _check_name(name: str, directory) -> Path:
 def pretrained_manifest(name: str, directory: str | os.PathLike | None = None) -> dict:
     """The manifest of a shipped model: how it was trained, and its evaluation."""
     folder = _check_name(name, directory)
-    manifest = read_json(folder / f"{name}.json")
+    manifest = read_json(folder / f"{name}.json", error=CheckpointError)
     if "model" not in manifest:
         raise CheckpointError(f"{folder / (name + '.json')} is not a shipped model's manifest "
                               "(no 'model' entry)")
@@ -139,8 +141,6 @@ def load_or_train(name: str, train: bool | None = None, epochs: int = 1,
     Prints and returns the message saying what was done (``Loaded.how`` is ``"loaded"`` or
     ``"trained"``).
     """
-    from acgan_lib.runs import load_run, train_run
-
     if train is None:
         train = os.environ.get(ENV_TRAIN, "").lower() not in ("", "0", "false", "no")
     shipped = name in available_pretrained(directory)
@@ -242,8 +242,6 @@ def ship_run(run_dir: str | os.PathLike, name: str | None = None, data: MnistDat
     shipped too, in ``dest/<name>/`` (:func:`ship_history`).
     """
     from acgan_lib.data import DataSourceError, load_mnist
-    from acgan_lib.evaluation import evaluate_generator
-    from acgan_lib.runs import load_run, write_json
 
     run_dir = check_run_dir(run_dir)
     gan, manifest = load_run(run_dir)

@@ -37,8 +37,6 @@ Limits:
 
 from __future__ import annotations
 
-import numbers
-
 
 def make_repeatable(seed: int, deterministic_ops: bool = False) -> None:
     """Seed Python, NumPy and TensorFlow with ``seed``; optionally use deterministic kernels.
@@ -49,8 +47,8 @@ def make_repeatable(seed: int, deterministic_ops: bool = False) -> None:
     import keras
     import tensorflow as tf
 
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**32:
-        raise ValueError(f"seed must be an integer in 0..2**32-1, got {seed!r}")
-    keras.utils.set_random_seed(int(seed))
+    from acgan_lib.validation import check_seed
+
+    keras.utils.set_random_seed(check_seed(seed))
     if deterministic_ops:
         tf.config.experimental.enable_op_determinism()

@@ -18,47 +18,25 @@ cut back to the epochs that checkpoint had completed.
 
 from __future__ import annotations
 
-import json
 import os
-import platform
 import tempfile
 import time
 from contextlib import nullcontext
 from pathlib import Path
 
-import keras
-import numpy as np
-
-from acgan_lib import __version__
 from acgan_lib.callbacks import GANCheckpoint, MetricsLogger, StopOnNonFiniteLoss
 from acgan_lib.checkpoint import (CheckpointError, list_checkpoints, load_gan,
                                   remove_stale_temporaries, resume_latest, save_gan)
 from acgan_lib.curves import (CURVE_FILE, SCALARS, TrainingEvaluator, evaluation_steps,
                               read_curve)
 from acgan_lib.data import MnistData, load_mnist, make_dataset
+from acgan_lib.files import read_json, versions, write_json
 from acgan_lib.reproducibility import make_repeatable
 from acgan_lib.training import TrainConfig, build_gan, get_spec
+from acgan_lib.validation import check_positive_int, check_seed
 from acgan_lib.viz import SampleGridCallback, make_animation
 
 CONFIG_KEYS = ("model", "batch_size", "learning_rate", "beta_1", "latent_dim", "seed")
-
-
-def versions() -> dict:
-    """Library, TensorFlow, Keras and Python versions, and the device used."""
-    import tensorflow as tf
-
-    gpus = tf.config.list_physical_devices("GPU")
-    return {"acgan_lib": __version__, "tensorflow": tf.__version__, "keras": keras.__version__,
-            "python": platform.python_version(), "platform": platform.platform(),
-            "device": ", ".join(g.name for g in gpus) if gpus else f"CPU ({os.cpu_count()} cores)"}
-
-
-def write_json(path, obj) -> None:
-    """Write JSON atomically."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(obj, indent=2, sort_keys=False) + "\n")
-    os.replace(tmp, path)
 
 
 def check_output_dir(out: Path) -> None:
@@ -80,16 +58,10 @@ def check_output_dir(out: Path) -> None:
                               "choose another --out directory")
 
 
-def _positive_int(value) -> bool:
-    return not isinstance(value, bool) and isinstance(value, (int, np.integer)) and value >= 1
-
-
 def _validate(config: TrainConfig, n_images: int, steps_per_epoch=None, keep: int = 3) -> None:
     get_spec(config.model)
-    for key in ("epochs", "batch_size"):
-        value = getattr(config, key)
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{key} must be a positive integer, got {value!r}")
+    check_positive_int(config.epochs, "epochs")
+    check_positive_int(config.batch_size, "batch_size")
     if config.batch_size > n_images:
         raise ValueError(f"batch_size {config.batch_size} is larger than the dataset "
                          f"({n_images} images); use a batch size of at most {n_images}")
@@ -98,14 +70,10 @@ def _validate(config: TrainConfig, n_images: int, steps_per_epoch=None, keep: in
     if not 0 <= config.beta_1 < 1:
         raise ValueError(f"beta_1 (Adam's momentum) must be in [0, 1), got {config.beta_1!r}; "
                          "the article uses 0.5")
-    if steps_per_epoch is not None and not _positive_int(steps_per_epoch):
-        raise ValueError(f"steps_per_epoch must be a positive integer (or None for one pass over "
-                         f"the data), got {steps_per_epoch!r}")
-    if not _positive_int(keep):
-        raise ValueError(f"keep (checkpoints to keep) must be a positive integer, got {keep!r}")
-    if isinstance(config.seed, bool) or not isinstance(config.seed, (int, np.integer)) \
-            or not 0 <= config.seed < 2**32:
-        raise ValueError(f"seed must be an integer in 0..2**32-1, got {config.seed!r}")
+    if steps_per_epoch is not None:
+        check_positive_int(steps_per_epoch, "steps_per_epoch")
+    check_positive_int(keep, "keep (checkpoints to keep)")
+    check_seed(config.seed)
 
 
 def _cut_back(out: Path, epochs_done: int) -> None:
@@ -142,7 +110,7 @@ def train_run(config: TrainConfig, out: str | os.PathLike, data: MnistData | Non
     ckpt_dir = out / "checkpoints"
     existing = list_checkpoints(ckpt_dir)
     if (out / "config.json").exists():
-        saved = json.loads((out / "config.json").read_text())
+        saved = read_json(out / "config.json", error=CheckpointError)
         differs = {k: (saved.get(k), v) for k, v in wanted.items() if saved.get(k) != v}
         if differs and existing:
             raise ValueError(
@@ -254,7 +222,7 @@ def load_run(out: str | os.PathLike):
         hint = (" Its training has not finished: run the same train command again to resume it."
                 if list_checkpoints(out / "checkpoints") else "")
         raise CheckpointError(f"{out} is not a finished run (no manifest.json).{hint}")
-    manifest = json.loads((out / "manifest.json").read_text())
+    manifest = read_json(out / "manifest.json", error=CheckpointError)
     gan = build_gan(manifest["model"], latent_dim=manifest["config"]["latent_dim"])
     load_gan(gan, out / "weights.npz", manifest["model"], optimizers=False)
     return gan, manifest

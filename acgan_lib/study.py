@@ -29,7 +29,11 @@ from pathlib import Path
 
 import numpy as np
 
+from acgan_lib.curves import read_curve
+from acgan_lib.data import SOURCES
+from acgan_lib.evaluation import evaluate_generator
 from acgan_lib.files import read_json, write_json
+from acgan_lib.runs import load_run, train_run
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 RUNS_ROOT = Path("runs") / "study"
@@ -107,10 +111,6 @@ def _strip(row: dict) -> dict:
 def collect_result(run: PlannedRun, run_dir, data, n_per_class: int = FINAL_N_PER_CLASS) -> dict:
     """The results of a finished run: plan, how it was trained, its curve, its final evaluation
     (:func:`~acgan_lib.evaluation.evaluate_generator`, ``n_per_class`` images per digit)."""
-    from acgan_lib.curves import read_curve
-    from acgan_lib.evaluation import evaluate_generator
-    from acgan_lib.runs import load_run
-
     gan, manifest = load_run(run_dir)
     curve = read_curve(run_dir)
     started = time.perf_counter()
@@ -153,8 +153,6 @@ def run_study(runs: list[PlannedRun], data, runs_root=None, results_dir=None,
     (also written to ``results_dir/study.json``).
     """
     import keras
-
-    from acgan_lib.runs import train_run
 
     runs_root = Path(runs_root or RUNS_ROOT)
     results_dir = Path(results_dir or RESULTS_DIR)
@@ -293,7 +291,7 @@ def add_arguments(parser) -> None:
                                                    f"{', '.join(STUDIES)}")
     parser.add_argument("--data", default=None, help="MNIST .npz (as for train; a study is "
                                                      "meant for the full MNIST)")
-    parser.add_argument("--source", default="auto", choices=("auto", "path", "keras", "sample"))
+    parser.add_argument("--source", default="auto", choices=SOURCES)
     parser.add_argument("--runs", default=str(RUNS_ROOT), help="where the run directories go")
     parser.add_argument("--results", default=None,
                         help="results folder (default: the package's acgan_lib/results)")

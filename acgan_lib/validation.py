@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+#: MNIST has ten classes, the digits 0 to 9: the one definition the library uses.
 NUM_CLASSES = 10
 
 
@@ -67,3 +68,11 @@ def check_positive_int(value, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
+
+
+def check_seed(seed, name: str = "seed") -> int:
+    """Return ``seed`` as an int if it is an integer in 0..2**32-1 (what NumPy, TensorFlow and
+    Keras all accept), else a ValueError."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
+        raise ValueError(f"{name} must be an integer in 0..2**32-1, got {seed!r}")
+    return int(seed)

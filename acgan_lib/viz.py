@@ -11,6 +11,7 @@ import numpy as np
 from acgan_lib.data import unscale_images
 from acgan_lib.files import atomic_write, write_bytes
 from acgan_lib.training import generate
+from acgan_lib.validation import check_positive_int
 
 
 def grid_inputs(per_class: int = 10, num_classes: int = 10, seed: int = 0,
@@ -47,9 +48,7 @@ def sample_grid(generator: keras.Model, per_class: int = 10, seed: int = 0) -> n
     Repeatable: the same ``seed`` and the same weights give the same picture (and ``save_png``
     the same bytes) on the same machine; see :mod:`acgan_lib.reproducibility`.
     """
-    if isinstance(per_class, bool) or not isinstance(per_class, (int, np.integer)) \
-            or per_class < 1:
-        raise ValueError(f"per_class must be a positive integer, got {per_class!r}")
+    check_positive_int(per_class, "per_class")
     latent_dim = generator.inputs[0].shape[-1]
     noise, labels = grid_inputs(per_class, seed=seed, latent_dim=latent_dim)
     return tile_images(generate(generator, labels, noise=noise), rows=10)

@@ -264,7 +264,7 @@ CASES = [
     # ---- command line: exit status 2 and "error: ..." on stderr
     Case("cli-unknown-model",
          lambda w, d, s: cli(*TRAIN, "--model", "dcgan", "--out", str(d / "o")),
-         CliError, "error: unknown model 'dcgan'"),
+         CliError, "invalid choice: 'dcgan'"),
     Case("cli-data-missing",
          lambda w, d, s: cli(*TRAIN, "--source", "path", "--data", str(d / "nope.npz"),
                              "--out", str(d / "o")),

@@ -8,6 +8,7 @@ import sys
 
 import cv2
 import numpy as np
+import pytest
 
 from acgan_lib.cli import main
 
@@ -21,11 +22,14 @@ def test_train_end_to_end_in_a_subprocess(tmp_path):
         capture_output=True, text=True, env=env, timeout=600)
     assert result.returncode == 0, result.stderr
     assert "MNIST from sample" in result.stdout  # it says which data it used
-    assert f"Sample grids: {out / 'grids'}" in result.stdout  # and where its pictures are
+    assert f"one row per digit 0-9: {out / 'grids'}" in result.stdout  # where its pictures are
+    assert "Label accuracy " in result.stdout  # and what they mean, measured
     grids = sorted((out / "grids").glob("grid_epoch_*.png"))
     assert [p.name for p in grids] == ["grid_epoch_001.png", "grid_epoch_002.png"]
     picture = cv2.imread(str(grids[-1]), cv2.IMREAD_GRAYSCALE)
-    assert picture.shape == (2 * 302, 2 * 302)  # 10 x 10 digits of 28 px, 2 px apart, scaled x2
+    # 10 x 10 digits of 28 px, 2 px apart, a 14 px margin with the row labels, scaled x2
+    assert picture.shape == (2 * 302, 2 * (14 + 302))
+    assert picture[:, :28].min() < 128  # the margin has the digits written in it
     rows = list(csv.DictReader(open(out / "metrics.csv")))
     assert len(rows) == 2 and {"d_loss", "g_loss", "label_accuracy_fake"} <= set(rows[0])
     manifest = json.loads((out / "manifest.json").read_text())
@@ -47,7 +51,9 @@ def test_generate_from_a_run(tmp_path, capsys):
 
 def test_unknown_model_fails_cleanly(tmp_path, capsys):
     out = tmp_path / "never"
-    assert main(["train", "--model", "dcgan", "--out", str(out)]) == 2
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "--model", "dcgan", "--out", str(out)])
+    assert exit_.value.code == 2  # argparse's choices: before any data is loaded
     err = capsys.readouterr().err
-    assert "unknown model 'dcgan'" in err and "acgan, acgan-real-aux" in err
+    assert "invalid choice: 'dcgan'" in err and "'acgan', 'acgan-real-aux'" in err
     assert not out.exists()

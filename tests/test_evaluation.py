@@ -9,14 +9,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from acgan_lib import evaluation as ev
+from acgan_lib import classifier as clf, comparison as cmp, evaluation as ev
+from acgan_lib.files import read_json
 from acgan_lib.checkpoint import CheckpointError
 from acgan_lib.data import MnistData, scale_images
 
 
 @pytest.fixture(scope="module")
 def classifier():
-    return ev.load_classifier()
+    return clf.load_classifier()
 
 
 @pytest.fixture(scope="module")
@@ -46,19 +47,19 @@ def test_shipped_classifier_accuracy_on_held_out_images(mnist, classifier):
 
 def test_classifier_manifest_records_full_test_set_accuracy():
     """classifier.json: trained on all 60,000 MNIST training images, >= 99% on the 10,000 test."""
-    manifest = ev.read_json(ev.PRETRAINED_DIR / "classifier.json")
+    manifest = read_json(clf.PRETRAINED_DIR / "classifier.json")
     assert manifest["data"]["train_images"] == 60_000
     assert manifest["data"]["test_images"] == 10_000
     assert manifest["test_accuracy"] >= 0.99
     for key in ("command", "epochs", "batch_size", "seed", "wall_clock_seconds", "versions"):
         assert key in manifest, key
     assert manifest["command"].startswith("python -m acgan_lib train-classifier")
-    assert (ev.PRETRAINED_DIR / "classifier.npz").stat().st_size <= 5 * 2**20
+    assert (clf.PRETRAINED_DIR / "classifier.npz").stat().st_size <= 5 * 2**20
 
 
 def test_label_accuracy_of_real_images_is_the_classifier_accuracy(mnist, classifier):
     images = scale_images(mnist.x_test)
-    logits, features = ev.classifier_outputs(images, classifier)
+    logits, features = clf.classifier_outputs(images, classifier)
     assert logits.shape == (len(images), 10) and features.shape == (len(images), 128)
     independent = float(np.mean(logits.argmax(1) == mnist.y_test))
     scores = ev.label_accuracy(images, mnist.y_test, classifier=classifier)
@@ -82,8 +83,8 @@ def test_frechet_distance_real_vs_real_is_small_and_noise_is_far(halves, classif
     # the eigenvalue route gives scipy.linalg.sqrtm's value
     from scipy import linalg
 
-    _, fa = ev.classifier_outputs(a, classifier)
-    _, fb = ev.classifier_outputs(b, classifier)
+    _, fa = clf.classifier_outputs(a, classifier)
+    _, fb = clf.classifier_outputs(b, classifier)
     ca, cb = np.cov(fa, rowvar=False), np.cov(fb, rowvar=False)
     reference = np.trace(np.real(linalg.sqrtm(ca @ cb)))
     assert ev._trace_sqrt_product(ca, cb) == pytest.approx(reference, rel=1e-4)
@@ -141,10 +142,10 @@ def test_confusion_matrix_plot(halves, classifier):
 
     matplotlib.use("Agg")
     (a, la), _ = halves
-    ax = ev.plot_confusion_matrix(ev.confusion_matrix(a, la, classifier=classifier), title="x")
+    ax = cmp.plot_confusion_matrix(ev.confusion_matrix(a, la, classifier=classifier), title="x")
     assert ax.get_xlabel() == "classified as"
     with pytest.raises(ValueError, match="10, 10"):
-        ev.plot_confusion_matrix(np.zeros((3, 3)))
+        cmp.plot_confusion_matrix(np.zeros((3, 3)))
 
 
 def test_train_classifier_short_run_learns_and_round_trips(mnist, tmp_path):
@@ -155,19 +156,19 @@ def test_train_classifier_short_run_learns_and_round_trips(mnist, tmp_path):
     """
     small = MnistData(mnist.x_train[:4000], mnist.y_train[:4000], mnist.x_test, mnist.y_test,
                       mnist.source, mnist.origin)
-    model, result = ev.train_classifier(small, epochs=1, batch_size=32, verbose=0)
+    model, result = clf.train_classifier(small, epochs=1, batch_size=32, verbose=0)
     assert result["test_accuracy"] > 0.85, result
-    path = ev.save_classifier(model, tmp_path / "c.npz")
-    loaded = ev.load_classifier(path)
+    path = clf.save_classifier(model, tmp_path / "c.npz")
+    loaded = clf.load_classifier(path)
     x = scale_images(mnist.x_test[:50])
     np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)), atol=1e-5)
 
     truncated = tmp_path / "truncated.npz"
     truncated.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     with pytest.raises(CheckpointError, match="truncated"):
-        ev.load_classifier(truncated)
+        clf.load_classifier(truncated)
     with pytest.raises(CheckpointError, match="not found"):
-        ev.load_classifier(tmp_path / "missing.npz")
+        clf.load_classifier(tmp_path / "missing.npz")
 
 
 def test_a_gan_checkpoint_is_not_a_classifier(tmp_path):
@@ -176,4 +177,4 @@ def test_a_gan_checkpoint_is_not_a_classifier(tmp_path):
 
     path = save_gan(build_gan("cgan-concat"), tmp_path / "gan.npz", "cgan-concat")
     with pytest.raises(CheckpointError, match="not the MNIST classifier"):
-        ev.load_classifier(path)
+        clf.load_classifier(path)

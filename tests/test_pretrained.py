@@ -13,10 +13,10 @@ import shutil
 import numpy as np
 import pytest
 
-from acgan_lib import cli, evaluation as ev, pretrained
+from acgan_lib import classifier as clf, cli, comparison as cmp, evaluation as ev, pretrained
 from acgan_lib.checkpoint import CheckpointError, save_gan
 from acgan_lib.data import load_mnist
-from acgan_lib.runs import write_json
+from acgan_lib.files import write_json
 from acgan_lib.training import build_gan
 
 SHIPPED = pretrained.available_pretrained()
@@ -49,7 +49,7 @@ def test_all_four_models_are_shipped_within_size_limits():
     missing = [n for n in pretrained.SHIPPED_NAMES if n not in SHIPPED]
     assert not missing, (f"not shipped yet: {missing}; run `python -m acgan_lib ship RUN_DIR "
                          "--data mnist.npz` on each finished run")
-    files = [p for p in ev.PRETRAINED_DIR.rglob("*") if p.is_file()]
+    files = [p for p in clf.PRETRAINED_DIR.rglob("*") if p.is_file()]
     assert all(p.stat().st_size <= pretrained.MAX_FILE_BYTES for p in files)
     assert sum(p.stat().st_size for p in files) <= pretrained.MAX_TOTAL_BYTES
 
@@ -70,7 +70,7 @@ def test_shipped_model_loads_generates_and_matches_its_manifest(name, sample):
     for key in ("steps", "batch_size", "seed", "wall_clock_seconds", "versions", "evaluation"):
         assert key in manifest, key
     assert manifest["evaluation"]["real_images"].startswith("5,000 test images")
-    assert manifest["shipped"]["classifier_sha256"] == pretrained.sha256(ev.CLASSIFIER_PATH), (
+    assert manifest["shipped"]["classifier_sha256"] == pretrained.sha256(clf.CLASSIFIER_PATH), (
         "the classifier changed after this model was shipped: re-run `python -m acgan_lib ship`")
 
     expected = manifest["evaluation_offline_sample"]
@@ -168,6 +168,6 @@ def test_compare_command_end_to_end(tiny_run, tmp_path, capsys):
     assert len(rows) == 1 + 1 + len(SHIPPED) + 1
     assert cli.main(["compare", str(tmp_path), "--out", str(tmp_path / "x")]) == 2
     assert "not finished" in capsys.readouterr().err
-    table = ev.comparison_table(json.loads((tmp_path / "cmp" / "comparison.json").read_text()))
+    table = cmp.comparison_table(json.loads((tmp_path / "cmp" / "comparison.json").read_text()))
     assert list(table["name"])[0] == "real digits (reference)"
     assert table["label_accuracy"].between(0, 1).all()
