@@ -75,19 +75,6 @@ def evaluation_steps(total_steps: int, steps_per_epoch: int, first: int = 25,
     return sorted(steps)
 
 
-def _fake_view(discriminator: keras.Model, images: np.ndarray, batch_size: int = 250,
-               seed: int = 0) -> np.ndarray:
-    """The auxiliary classifier's logits for ``images``, in the training view (batch statistics).
-
-    See :func:`acgan_lib.training.auxiliary_logits`; the images are shuffled first so every
-    batch mixes digits, as training batches do.
-    """
-    order = np.random.default_rng(seed).permutation(len(images))
-    logits = np.empty((len(images), 10), np.float32)
-    logits[order] = auxiliary_logits(discriminator, images[order], batch_size)
-    return logits
-
-
 def _compiled_forward(generator: keras.Model, classifier: keras.Model | None):
     """XLA-compiled ``generate(noise, labels)`` and ``classify(images) -> (logits, features)``.
 
@@ -173,7 +160,7 @@ class TrainingEvaluator(keras.callbacks.Callback):
         row = metrics_from_outputs(logits, features, self.labels, self._real_features,
                                    self._real_labels)
         if getattr(gan, "auxiliary", False):
-            aux = _fake_view(gan.discriminator, images).argmax(axis=1)
+            aux = auxiliary_logits(gan.discriminator, images).argmax(axis=1)
             row["aux_label_accuracy_fake"] = float(np.mean(aux == self.labels))
         return row
 

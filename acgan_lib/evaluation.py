@@ -238,9 +238,9 @@ def diversity_score(generator_or_images, real_images, real_labels, labels=None,
     return diversity_from_features(fake_features, labels, real_features, real_labels)
 
 
-def aux_label_accuracy(gan_or_discriminator, images, labels, batch_size: int = 250) -> float:
-    """Accuracy of an ACGAN discriminator's auxiliary classifier on labelled images, in the
-    training view (batch statistics; see :func:`acgan_lib.training.auxiliary_logits` for why)."""
+def aux_label_accuracy(gan_or_discriminator, images, labels, batch_size: int = 1000) -> float:
+    """Accuracy of an ACGAN discriminator's auxiliary classifier on labelled images
+    (BatchNorm in inference mode; :func:`acgan_lib.training.auxiliary_logits` says why)."""
     discriminator = getattr(gan_or_discriminator, "discriminator", gan_or_discriminator)
     images = model_images(images)
     labels = check_labels(labels, n=len(images))

@@ -88,11 +88,24 @@ def test_losses_from_logits_are_stable_and_correct():
     assert float(losses.real_accuracy(logits, True)) == 0.5
 
 
+def _batch_view_accuracy(discriminator, x, y, batch_size=250, seed=0):
+    """The auxiliary accuracy with batch statistics, in batches that mix digits (as in
+    training); the moving averages are restored afterwards."""
+    idx = np.random.default_rng(seed).permutation(len(y))
+    saved = [v.numpy() for v in discriminator.non_trainable_variables]
+    logits = np.concatenate([np.asarray(discriminator(x[idx][i:i + batch_size],
+                                                      training=True)[1])
+                             for i in range(0, len(idx), batch_size)])
+    for var, value in zip(discriminator.non_trainable_variables, saved):
+        var.assign(value)
+    return float(np.mean(logits.argmax(axis=1) == np.asarray(y)[idx]))
+
+
 def test_short_real_training_teaches_the_auxiliary_classifier(mnist):
     """~250 steps on real MNIST: the auxiliary classifier beats chance on held-out digits.
 
-    Real images are classified with real-batch statistics, as in training (see
-    ``auxiliary_logits`` for why not ``training=False``)."""
+    So early, the BatchNorm moving averages (updated mostly by generated batches) still
+    misrepresent real digits: inference mode reads lower than the training view."""
     gan = build_gan("acgan", jit_compile=False, seed=0)
     gan.fit(make_dataset(mnist.x_train, mnist.y_train, batch_size=64), epochs=4, verbose=0)
     x_test = scale_images(mnist.x_test)
@@ -100,11 +113,12 @@ def test_short_real_training_teaches_the_auxiliary_classifier(mnist):
     class_logits = auxiliary_logits(gan.discriminator, x_test)
     for before, var in zip(moving_averages, gan.discriminator.non_trainable_variables):
         np.testing.assert_array_equal(before, var.numpy())  # no side effect
-    loss = float(losses.auxiliary_loss(class_logits, mnist.y_test))
-    accuracy = float(losses.label_accuracy(class_logits, mnist.y_test))
-    print(f"held-out auxiliary loss {loss:.3f}, accuracy {accuracy:.3f}")
-    assert loss < 1.9, loss  # chance: ln 10 = 2.30 (measured: 1.55)
-    assert accuracy > 0.3, accuracy  # chance: 10% (measured: 0.49)
+    inference = float(losses.label_accuracy(class_logits, mnist.y_test))
+    training_view = _batch_view_accuracy(gan.discriminator, x_test, mnist.y_test)
+    print(f"held-out auxiliary accuracy: inference mode {inference:.3f}, "
+          f"training view {training_view:.3f}")
+    assert inference > 0.2, inference  # chance: 10% (measured: 0.24 to 0.49)
+    assert training_view > 0.3, training_view
 
 
 def test_noise_is_a_function_of_seed_and_step():
@@ -116,3 +130,31 @@ def test_noise_is_a_function_of_seed_and_step():
     noise_c, _ = gan_a.sample_inputs(16, 6)
     assert not np.array_equal(noise_a, noise_c)
     assert set(np.unique(labels_a.numpy())) <= set(range(10))
+
+
+def test_auxiliary_view_of_real_digits():
+    """The measurement behind ``auxiliary_logits``: on the shipped ACGAN, batch statistics
+    make a digit's answer depend on its batch (class-sorted batches are far worse than mixed
+    ones); inference mode does not, and agrees with the mixed-batch view within a few points."""
+    from acgan_lib.data import load_mnist
+    from acgan_lib.pretrained import load_pretrained
+
+    data = load_mnist(source="sample", verbose=False)
+    gan = load_pretrained("acgan")
+    x, y = scale_images(data.x_test), np.asarray(data.y_test)
+    order = np.argsort(y, kind="stable")
+    inference = float(np.mean(auxiliary_logits(gan.discriminator, x).argmax(axis=1) == y))
+    inference_sorted = float(np.mean(
+        auxiliary_logits(gan.discriminator, x[order]).argmax(axis=1) == y[order]))
+    mixed = _batch_view_accuracy(gan.discriminator, x, y)
+    saved = [v.numpy() for v in gan.discriminator.non_trainable_variables]
+    sorted_batches = float(np.mean(np.concatenate([
+        np.asarray(gan.discriminator(x[order][i:i + 250], training=True)[1]).argmax(axis=1)
+        for i in range(0, len(y), 250)]) == y[order]))
+    for var, value in zip(gan.discriminator.non_trainable_variables, saved):
+        var.assign(value)
+    print(f"inference {inference:.3f}, mixed batches {mixed:.3f}, "
+          f"class-sorted batches {sorted_batches:.3f}")
+    assert abs(inference - inference_sorted) < 0.005  # independent of the other images
+    assert abs(inference - mixed) < 0.05  # measured: 0.933 and 0.931
+    assert sorted_batches < mixed - 0.1  # measured: 0.738
