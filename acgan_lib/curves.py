@@ -9,8 +9,9 @@ inputs (fixed noise, ``n_per_class`` images of each digit, and the same real hel
   reports it) against the real held-out digits;
 * ``diversity`` per digit (1.0 = as varied as real digits of that class) and its lowest digit;
 * for an ACGAN, ``aux_label_accuracy_fake``: the discriminator's *own* auxiliary classifier on the
-  same generated images, so the moment the generator pleases its own classifier but not an
-  independent one is visible.
+  same generated images, as it sees them in training (batch statistics of mixed batches of
+  generated images; :func:`acgan_lib.training.auxiliary_logits`), so the moment the generator
+  pleases its own classifier but not an independent one is visible.
 
 The schedule (:func:`evaluation_steps`) is dense early, where conditioning appears, then every
 half epoch. Each row also records the training time so far (``training_seconds``, without the
@@ -160,7 +161,8 @@ class TrainingEvaluator(keras.callbacks.Callback):
         row = metrics_from_outputs(logits, features, self.labels, self._real_features,
                                    self._real_labels)
         if getattr(gan, "auxiliary", False):
-            aux = auxiliary_logits(gan.discriminator, images).argmax(axis=1)
+            aux = auxiliary_logits(gan.discriminator, images, batch_size=250,
+                                   batch_statistics=True).argmax(axis=1)
             row["aux_label_accuracy_fake"] = float(np.mean(aux == self.labels))
         return row
 

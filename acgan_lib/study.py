@@ -187,6 +187,25 @@ def run_study(runs: list[PlannedRun], data, runs_root=None, results_dir=None,
     return aggregate(results_dir, runs_root=runs_root, log=log)
 
 
+def reevaluate(runs: list[PlannedRun], data, runs_root=None, results_dir=None,
+               n_per_class: int = FINAL_N_PER_CLASS, log=print) -> int:
+    """Recompute the final evaluation of finished runs whose run directories are here (after a
+    change to the evaluation code); their curves are kept. Returns how many were redone."""
+    runs_root = Path(runs_root or RUNS_ROOT)
+    done = 0
+    for run in runs:
+        target, run_dir = result_path(run, results_dir), runs_root / run.run_id
+        if not (target.is_file() and _finished(run_dir, run)):
+            continue
+        old = read_json(target, error=StudyError)
+        new = collect_result(run, run_dir, data, n_per_class)
+        new["curve"] = old["curve"]  # measured during training: cannot be redone
+        write_json(target, new)
+        log(f"{run.run_id}: final evaluation recomputed")
+        done += 1
+    return done
+
+
 def _stats(values: list[float]) -> dict:
     arr = np.asarray(values, dtype=float)
     return {"mean": float(arr.mean()),
@@ -296,6 +315,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--results", default=None,
                         help="results folder (default: the package's acgan_lib/results)")
     parser.add_argument("--status", action="store_true", help="list the runs and their state")
+    parser.add_argument("--reevaluate", action="store_true",
+                        help="recompute the final evaluation of the finished runs whose run "
+                             "directories are present, then aggregate")
     parser.add_argument("--aggregate", action="store_true",
                         help="only aggregate the finished runs' results")
 
@@ -315,6 +337,11 @@ def main(args) -> int:
     from acgan_lib.data import load_mnist
 
     data = load_mnist(path=args.data, source=args.source)
+    if args.reevaluate:
+        redone = reevaluate(plan, data, args.runs, args.results)
+        summary = aggregate(args.results, runs_root=args.runs)
+        print(f"Recomputed {redone} final evaluations; aggregated {len(summary['runs'])} runs.")
+        return 0
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     summary = run_study(plan, data, args.runs, args.results,
                         log=lambda m: print(m, file=sys.stderr, flush=True))

@@ -268,20 +268,25 @@ def generate(generator: keras.Model, labels, seed: int = 0, noise=None,
         np.zeros((0, 28, 28, 1), np.float32)
 
 
-def auxiliary_logits(discriminator: keras.Model, images, batch_size: int = 1000):
-    """An ACGAN discriminator's class logits for ``images`` (real or generated), with its
-    BatchNorm layers in inference mode (``training=False``: their moving averages).
+def auxiliary_logits(discriminator: keras.Model, images, batch_size: int = 1000,
+                     batch_statistics: bool = False):
+    """An ACGAN discriminator's class logits for ``images`` (real or generated).
 
-    Why inference mode, although training normalises each batch with its own statistics?
-    Batch statistics make an image's answer depend on the other images in its batch. Measured
-    on the shipped ``acgan`` and the 10,000 MNIST test digits (and pinned by
-    ``tests/test_training.py::test_auxiliary_view_of_real_digits``): batches of 250 that mix
-    digits, as training batches do, give 91.8% and the moving averages 91.5% (82.5% against
-    85.0% after its first epoch); the same digits in batches sorted by class give 24%. Only
-    very early in training, when the moving averages still mostly reflect generated batches,
-    does inference mode read clearly lower (after 250 steps on the offline sample: about 0.5
-    against 0.7). The moving averages answer the same for an image whatever its neighbours,
-    so every auxiliary accuracy of the library uses them.
+    By default BatchNorm is in inference mode (``training=False``: its moving averages), so an
+    image's answer does not depend on the other images it is computed with. Measured on the
+    shipped ``acgan`` and the 10,000 MNIST test digits (and pinned by
+    ``tests/test_training.py::test_auxiliary_view_of_real_digits``): inference mode gives
+    91.5%; batch statistics in batches of 250 that mix digits, as training batches do, 91.8%
+    (85.0% against 82.5% after its first epoch); the same digits in batches sorted by class
+    24%. Only very early in training, while the moving averages still mostly reflect
+    generated batches, does inference mode read clearly lower (after 250 steps on the
+    offline sample: about 0.5 against 0.7).
+
+    ``batch_statistics=True`` gives the training view instead: the images are put in a fixed
+    shuffled order (so every batch mixes digits) and normalised batch by batch
+    (``batch_size`` 250 then), and the moving averages are restored afterwards. The curves of
+    :mod:`acgan_lib.curves` use it for generated images, which is how the discriminator sees
+    them in training (on the shipped ``acgan`` the two views agree within 0.1 points there).
     """
     import numpy as np
 
@@ -290,9 +295,24 @@ def auxiliary_logits(discriminator: keras.Model, images, batch_size: int = 1000)
     if len(getattr(discriminator, "outputs", None) or []) != 2:
         raise ValueError("only an ACGAN discriminator has an auxiliary classifier")
     images = check_images(images)
-    logits = [np.asarray(discriminator(images[i:i + batch_size], training=False)[1])
-              for i in range(0, len(images), batch_size)]
-    return np.concatenate(logits).astype(np.float32)
+    if not batch_statistics:
+        logits = [np.asarray(discriminator(images[i:i + batch_size], training=False)[1])
+                  for i in range(0, len(images), batch_size)]
+        return np.concatenate(logits).astype(np.float32)
+    batch_size = min(batch_size, 250)
+    order = np.random.default_rng(0).permutation(len(images))
+    saved = [v.numpy() for v in discriminator.non_trainable_variables]
+    try:
+        shuffled = images[order]
+        logits = np.concatenate([
+            np.asarray(discriminator(shuffled[i:i + batch_size], training=True)[1])
+            for i in range(0, len(images), batch_size)]).astype(np.float32)
+    finally:
+        for var, value in zip(discriminator.non_trainable_variables, saved):
+            var.assign(value)
+    result = np.empty_like(logits)
+    result[order] = logits
+    return result
 
 
 def build_gan(name: str = "acgan", latent_dim: int = LATENT_DIM, seed: int = 0,
