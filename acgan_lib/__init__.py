@@ -5,7 +5,7 @@ discriminator), ``losses``, ``training`` (the ``train_step``), ``viz`` (sample g
 ``checkpoint`` and ``callbacks`` (saving and resuming), ``runs`` and ``cli`` (training runs).
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 #: Where the course lives; Colab install cells and the book's launch buttons use this URL.
 REPOSITORY_URL = "https://github.com/acgan-course/conditional-gans"

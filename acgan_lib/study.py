@@ -183,8 +183,9 @@ def run_study(runs: list[PlannedRun], data, runs_root=None, results_dir=None,
             f"Frechet distance {final['frechet_distance']:.2f}, lowest diversity "
             f"{final['diversity_lowest']:.3f}; {time.perf_counter() - started:.0f} s; "
             f"wrote {target}")
+        aggregate(results_dir, log=lambda m: None)  # the shipped aggregate is always current
         keras.backend.clear_session()
-    return aggregate(results_dir, runs_root=runs_root, log=log)
+    return aggregate(results_dir, log=log)
 
 
 def reevaluate(runs: list[PlannedRun], data, runs_root=None, results_dir=None,
@@ -330,7 +331,7 @@ def main(args) -> int:
             print(line)
         return 0
     if args.aggregate or not plan:
-        summary = aggregate(args.results, runs_root=args.runs)
+        summary = aggregate(args.results)
         print(f"Aggregated {len(summary['runs'])} runs into {len(summary['arms'])} arms "
               f"({len(summary['excluded'])} left out).")
         return 0
@@ -339,7 +340,7 @@ def main(args) -> int:
     data = load_mnist(path=args.data, source=args.source)
     if args.reevaluate:
         redone = reevaluate(plan, data, args.runs, args.results)
-        summary = aggregate(args.results, runs_root=args.runs)
+        summary = aggregate(args.results)
         print(f"Recomputed {redone} final evaluations; aggregated {len(summary['runs'])} runs.")
         return 0
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

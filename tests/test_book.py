@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 import acgan_lib
-from acgan_lib.notebook import run_mode
+from acgan_lib.notebook import KERAS2_CHAPTERS, colab_install_source, run_mode
 from book_pages import COLAB, NOTEBOOKS, ROOT, colab_url, has_math, source, toc_files, toc_pages
 from book_pages import config as book_config
 
@@ -93,9 +93,11 @@ def test_notebook_conventions(path):
         "the Colab install cell must be hidden in the book (tag remove-cell)"
     install = _text(first)
     assert '"google.colab" in sys.modules' in install, "install only when running on Colab"
-    assert f"acgan_lib @ git+{acgan_lib.REPOSITORY_URL}" in install
-    for url in re.findall(r"git\+(https://[^\s\"']+)", install):
-        assert url == acgan_lib.REPOSITORY_URL
+    # One source for the repository and the version: acgan_lib (REPOSITORY_URL, __version__);
+    # `python -m acgan_lib.notebook notebooks/*.ipynb` writes this cell into every chapter.
+    assert install == colab_install_source(keras2=path.stem in KERAS2_CHAPTERS), \
+        f"{path.name}: run `python -m acgan_lib.notebook notebooks/*.ipynb` to update its install cell"
+    assert f"acgan_lib @ git+{acgan_lib.REPOSITORY_URL}@v{acgan_lib.__version__}" in install
     markdown = "\n".join(_text(c) for c in nb["cells"] if c["cell_type"] == "markdown")
     badge = colab_url(path)
     assert badge in markdown, f"{path.name} needs a Colab badge linking to {badge}"

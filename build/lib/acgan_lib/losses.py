@@ -1,0 +1,78 @@
+"""The GAN losses, each a small named function of logits.
+
+All take **logits** and use ``from_logits=True``: ``sigmoid`` then ``log`` in two steps loses
+precision (``log(sigmoid(-30))`` rounds ``sigmoid`` to 0 in float32 and gives ``-inf``),
+while the fused form computes ``softplus`` directly and stays finite. The article's model applies
+``sigmoid``/``softmax`` in the network and the loss afterwards; the numbers agree until they
+saturate, which a discriminator winning the game does often.
+
+Notation of Odena et al. (2017): ``L_S`` is the log-likelihood of the correct *source*
+(real or fake), ``L_C`` of the correct *class*. The discriminator maximises ``L_S + L_C``; the
+generator maximises ``L_C - L_S``. As losses (to minimise) with the usual non-saturating generator:
+
+* discriminator: ``discriminator_loss = BCE(real, 1) + BCE(fake, 0) + auxiliary terms``
+* generator: ``generator_loss = BCE(D(G(z, c)), 1) + auxiliary_loss(D_class(G(z, c)), c)``
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+_bce = keras.losses.BinaryCrossentropy(from_logits=True)
+_sce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+
+def _f32(x):
+    return ops.cast(x, "float32")
+
+
+def adversarial_loss(real_logits, target_real: bool):
+    """Mean binary cross-entropy of real/fake logits against an all-real or all-fake target."""
+    real_logits = _f32(real_logits)
+    target = ops.ones_like(real_logits) if target_real else ops.zeros_like(real_logits)
+    return _bce(target, real_logits)
+
+
+def discriminator_adversarial_loss(real_image_logits, fake_image_logits):
+    """``-L_S`` for the discriminator: call real images real and generated images fake."""
+    return adversarial_loss(real_image_logits, True) + adversarial_loss(fake_image_logits, False)
+
+
+def generator_adversarial_loss(fake_image_logits):
+    """The non-saturating generator loss: make the discriminator call generated images real."""
+    return adversarial_loss(fake_image_logits, True)
+
+
+def auxiliary_loss(class_logits, labels):
+    """``-L_C`` on one batch: mean sparse categorical cross-entropy of the class head."""
+    labels = ops.reshape(ops.cast(labels, "int32"), (-1,))
+    return _sce(labels, _f32(class_logits))
+
+
+def discriminator_auxiliary_loss(real_class_logits, real_labels, fake_class_logits=None,
+                                 fake_labels=None, fake_weight: float = 1.0):
+    """The discriminator's class loss on real images plus ``fake_weight`` times that on fakes.
+
+    ``fake_weight=1`` is the ACGAN paper (and the article); ``fake_weight=0`` is the variant
+    of several reference implementations where the classifier learns only from real digits.
+    """
+    loss = auxiliary_loss(real_class_logits, real_labels)
+    if fake_weight and fake_class_logits is not None:
+        loss = loss + fake_weight * auxiliary_loss(fake_class_logits, fake_labels)
+    return loss
+
+
+def label_accuracy(class_logits, labels):
+    """Fraction of images whose highest class logit is the given label."""
+    labels = ops.reshape(ops.cast(labels, "int32"), (-1,))
+    predicted = ops.cast(ops.argmax(class_logits, axis=-1), "int32")
+    return ops.mean(ops.cast(ops.equal(predicted, labels), "float32"))
+
+
+def real_accuracy(real_logits, target_real: bool):
+    """Fraction of images the discriminator puts on the ``target_real`` side of 0.5."""
+    said_real = ops.greater(_f32(real_logits), 0.0)
+    if not target_real:
+        said_real = ops.logical_not(said_real)
+    return ops.mean(ops.cast(said_real, "float32"))

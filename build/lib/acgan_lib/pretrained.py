@@ -1,0 +1,286 @@
+"""Shipped checkpoints: GANs and the classifier that the project's own code trained.
+
+``acgan_lib/pretrained/`` holds, for each shipped name, ``<name>.npz`` (weights only, read
+without unpickling) and ``<name>.json`` (the run's manifest: exact command, data, steps, batch
+size, seed, wall-clock time, versions, plus its evaluation by :mod:`acgan_lib.evaluation`).
+They were made with::
+
+    python -m acgan_lib train --model NAME ... --data mnist.npz --out runs/NAME   # full MNIST
+    python -m acgan_lib ship runs/NAME --data mnist.npz                          # evaluate, copy
+
+and the classifier with ``python -m acgan_lib train-classifier``. Nothing here needs the
+training data at run time.
+
+In a notebook, :func:`load_or_train` loads the shipped model if there is one (or trains a short
+run when asked to, or when none is shipped) and says which it did.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from acgan_lib.checkpoint import CheckpointError, load_gan
+from acgan_lib.data import MnistData
+from acgan_lib.files import read_json, sha256, write_bytes, write_json
+from acgan_lib.runs import load_run, train_run
+from acgan_lib.classifier import CLASSIFIER_PATH, PRETRAINED_DIR
+from acgan_lib.evaluation import evaluate_generator
+from acgan_lib.training import ConditionalGAN, TrainConfig, build_gan, get_spec
+
+SHIPPED_NAMES = ("acgan", "acgan-real-aux", "cgan-concat", "cgan-multiply")
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_TOTAL_BYTES = 25 * 1024 * 1024
+ENV_TRAIN = "ACGAN_TRAIN"
+_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+__all__ = ["SHIPPED_NAMES", "available_pretrained", "pretrained_manifest", "load_pretrained",
+           "load_or_train", "Loaded", "ship_run", "sha256"]
+
+
+def _directory(directory) -> Path:
+    return Path(directory) if directory is not None else PRETRAINED_DIR
+
+
+def available_pretrained(directory: str | os.PathLike | None = None) -> list[str]:
+    """Names of the shipped GANs present (both ``.npz`` and ``.json``), known names first."""
+    folder = _directory(directory)
+    found = {p.stem for p in folder.glob("*.npz") if (folder / f"{p.stem}.json").is_file()
+             and p.stem != "classifier"}
+    return [n for n in SHIPPED_NAMES if n in found] + sorted(found - set(SHIPPED_NAMES))
+
+
+def _check_name(name: str, directory) -> Path:
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ValueError(f"a pretrained model name is a lowercase word like 'acgan', got {name!r}")
+    folder = _directory(directory)
+    if name not in SHIPPED_NAMES and not (folder / f"{name}.json").exists():
+        raise ValueError(f"unknown pretrained model {name!r}; the shipped names are "
+                         f"{', '.join(SHIPPED_NAMES)}")
+    if not (folder / f"{name}.json").is_file() or not (folder / f"{name}.npz").is_file():
+        missing = [f"{name}{ext}" for ext in (".npz", ".json") if not (folder / f"{name}{ext}")
+                   .is_file()]
+        raise CheckpointError(
+            f"no shipped checkpoint for {name!r} in {folder} (missing {', '.join(missing)}). "
+            f"Train one with `python -m acgan_lib train --model {name}`, or use "
+            f"acgan_lib.pretrained.load_or_train({name!r}), which trains a short run.")
+    return folder
+
+
+def pretrained_manifest(name: str, directory: str | os.PathLike | None = None) -> dict:
+    """The manifest of a shipped model: how it was trained, and its evaluation."""
+    folder = _check_name(name, directory)
+    manifest = read_json(folder / f"{name}.json", error=CheckpointError)
+    if "model" not in manifest:
+        raise CheckpointError(f"{folder / (name + '.json')} is not a shipped model's manifest "
+                              "(no 'model' entry)")
+    return manifest
+
+
+def load_pretrained(name: str, directory: str | os.PathLike | None = None) -> ConditionalGAN:
+    """The shipped ConditionalGAN ``name`` (one of :data:`SHIPPED_NAMES`), ready to generate.
+
+    Raises ``ValueError`` for an unknown name, and
+    :class:`~acgan_lib.checkpoint.CheckpointError` when the files are missing, truncated, or
+    do not belong together or to the model they claim to be.
+    """
+    folder = _check_name(name, directory)
+    manifest = pretrained_manifest(name, folder)
+    model = manifest["model"]
+    get_spec(model)
+    weights = folder / f"{name}.npz"
+    gan = build_gan(model, latent_dim=int(manifest.get("config", {}).get("latent_dim", 100)))
+    load_gan(gan, weights, model, optimizers=False)
+    expected = manifest.get("weights_sha256")
+    if expected and sha256(weights) != expected:
+        raise CheckpointError(
+            f"{weights} is not the file that {name}.json describes (SHA-256 differs): the "
+            f"weights were replaced without re-running `python -m acgan_lib ship`; run it again "
+            f"on the run directory, or restore the shipped file.")
+    return gan
+
+
+def _count(value) -> str:
+    return f"{value:,}" if isinstance(value, int) else "?"
+
+
+class Loaded(NamedTuple):
+    """What :func:`load_or_train` returns: ``gan, how, manifest, message = ...``."""
+
+    gan: ConditionalGAN
+    how: str  # "loaded" (a shipped checkpoint) or "trained" (here, now)
+    manifest: dict
+    message: str
+
+
+def load_or_train(name: str, train: bool | None = None, epochs: int = 1,
+                  steps_per_epoch: int | None = 300, batch_size: int = 64,
+                  out: str | os.PathLike | None = None, data: MnistData | None = None,
+                  directory: str | os.PathLike | None = None, verbose: int = 0,
+                  **config) -> Loaded:
+    """Load the shipped model ``name`` if present, else train a short run; say which.
+
+    Args:
+        name: a shipped name (``"acgan"``, ``"acgan-real-aux"``, ``"cgan-concat"``,
+            ``"cgan-multiply"``) or any model of :data:`acgan_lib.training.MODEL_SPECS`.
+        train: ``True`` trains even when a checkpoint is shipped; ``None`` (default) reads
+            the environment variable ``ACGAN_TRAIN`` (``1`` = train), so a whole book can be
+            rebuilt from scratch without editing notebooks.
+        epochs, steps_per_epoch, batch_size, config: the short run
+            (:class:`~acgan_lib.training.TrainConfig` fields such as ``seed``,
+            ``learning_rate``, ``jit_compile``). Its directory is ``out`` (default
+            ``runs/<name>-notebook``); running again resumes or reuses it.
+        data: training data (default :func:`~acgan_lib.data.load_mnist`).
+
+    Prints and returns the message saying what was done (``Loaded.how`` is ``"loaded"`` or
+    ``"trained"``).
+    """
+    if train is None:
+        train = os.environ.get(ENV_TRAIN, "").lower() not in ("", "0", "false", "no")
+    shipped = name in available_pretrained(directory)
+    if not shipped and name not in SHIPPED_NAMES:
+        get_spec(name)  # an unknown name fails here, listing the known ones
+    if shipped and not train:
+        gan = load_pretrained(name, directory)
+        manifest = pretrained_manifest(name, directory)
+        data_info = manifest.get("data", {})
+        message = (f"Loaded the shipped {name!r} checkpoint: trained with `{manifest.get('command')}`"
+                   f" for {_count(manifest.get('steps'))} steps (batch "
+                   f"{manifest.get('batch_size')}, {_count(data_info.get('train_images'))} "
+                   f"{data_info.get('source', '?')} training images, "
+                   f"{(manifest.get('wall_clock_seconds') or 0) / 60:.0f} min). "
+                   f"Set train=True (or {ENV_TRAIN}=1) to train it here instead.")
+        how = "loaded"
+    else:
+        reason = "train=True was asked" if train else "no checkpoint is shipped for it"
+        model = name if name not in SHIPPED_NAMES or not shipped else \
+            pretrained_manifest(name, directory)["model"]
+        cfg = TrainConfig(model=model, epochs=epochs, batch_size=batch_size, **config)
+        out = Path(out) if out is not None else Path("runs") / f"{name}-notebook"
+        started = time.perf_counter()
+        train_run(cfg, out, data, steps_per_epoch=steps_per_epoch, verbose=verbose,
+                  command=f"acgan_lib.pretrained.load_or_train({name!r}, train={train}, "
+                          f"epochs={epochs}, steps_per_epoch={steps_per_epoch}, "
+                          f"batch_size={batch_size})")
+        gan, manifest = load_run(out)
+        message = (f"Trained {name!r} here because {reason}: {manifest['steps']:,} steps of "
+                   f"batch {batch_size} on {manifest['data']['train_images']:,} "
+                   f"{manifest['data']['source']} images in {time.perf_counter() - started:.0f} s"
+                   f" (run directory {out}). A short run like this is far from the shipped "
+                   f"model's quality.")
+        how = "trained"
+    print(message)
+    return Loaded(gan, how, manifest, message)
+
+
+def _package_size(directory: Path) -> int:
+    """Bytes of everything shipped in ``directory`` (weights, manifests, training histories)."""
+    return sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())
+
+
+def _compact_grid(png: Path) -> np.ndarray:
+    """A run's saved grid (scale 2, with or without its row labels) at scale 1, labelled."""
+    import cv2
+
+    from acgan_lib.viz import label_rows
+
+    picture = cv2.imread(str(png), cv2.IMREAD_GRAYSCALE)
+    if picture is None:
+        raise CheckpointError(f"{png} is not a readable PNG")
+    picture = picture[:, picture.shape[1] - picture.shape[0]:]  # drop a label margin
+    return label_rows(picture[::2, ::2])
+
+
+def ship_history(run_dir: Path, target: Path) -> dict:
+    """Copy a run's training history into ``target``: the per-epoch grids (scale 1, labelled),
+    their animation, and the curve. Returns the shipped files, relative to ``target``'s parent."""
+    from acgan_lib.curves import CURVE_FILE
+    from acgan_lib.viz import make_animation, save_png
+
+    grids = sorted((run_dir / "grids").glob("grid_epoch_*.png"))
+    if not grids:
+        return {}
+    if target.exists():
+        shutil.rmtree(target)
+    written = [save_png(_compact_grid(g), target / g.name, scale=1) for g in grids]
+    files = {"grids": [f"{target.name}/{p.name}" for p in written]}
+    make_animation(written, target / "training.gif")
+    files["animation"] = f"{target.name}/training.gif"
+    if (run_dir / CURVE_FILE).is_file():
+        write_bytes(target / CURVE_FILE, (run_dir / CURVE_FILE).read_bytes())
+        files["curve"] = f"{target.name}/{CURVE_FILE}"
+    return files
+
+
+def check_run_dir(run_dir: str | os.PathLike) -> Path:
+    """``run_dir`` as a Path if it holds a finished run, else a CheckpointError saying why."""
+    run_dir = Path(run_dir)
+    for needed in ("manifest.json", "weights.npz"):
+        if not (run_dir / needed).is_file():
+            raise CheckpointError(f"{run_dir} has no {needed}: the run is not finished (or "
+                                  "this is not a run directory); let it finish, or re-run its "
+                                  "train command to resume it")
+    return run_dir
+
+
+def ship_run(run_dir: str | os.PathLike, name: str | None = None, data: MnistData | None = None,
+             dest: str | os.PathLike | None = None, n_per_class: int = 500, seed: int = 0,
+             command: str | None = None, offline_check: bool = True) -> dict:
+    """Evaluate a finished run and copy it to ``dest/<name>.npz`` + ``dest/<name>.json``.
+
+    The JSON is the run's manifest plus ``evaluation`` (:func:`evaluate_generator` on
+    ``data``'s test set with ``n_per_class`` images per digit) and, when the offline sample is
+    available, ``evaluation_offline_sample`` (100 per digit, seed 0, on the sample's held-out
+    images: what the tests re-compute without the full data set). Refuses files over 5 MB or
+    a folder over 25 MB. The run's training history (per-epoch grids, animation, curve) is
+    shipped too, in ``dest/<name>/`` (:func:`ship_history`).
+    """
+    from acgan_lib.data import DataSourceError, load_mnist
+
+    run_dir = check_run_dir(run_dir)
+    gan, manifest = load_run(run_dir)
+    name = name or manifest["model"]
+    if not _NAME.match(name) or name == "classifier":
+        raise ValueError(f"cannot ship under the name {name!r}; use a lowercase word like "
+                         "'acgan'")
+    dest = _directory(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    weights = run_dir / "weights.npz"
+    size = weights.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise ValueError(f"{weights} is {size / 2**20:.1f} MB, over the 5 MB limit per file")
+    others = _package_size(dest) - sum(
+        p.stat().st_size for p in [dest / f"{name}.npz", dest / f"{name}.json",
+                                   *(dest / name).rglob("*")] if p.is_file())
+    if others + size > MAX_TOTAL_BYTES:
+        raise ValueError(f"shipping {name} would bring {dest} to "
+                         f"{(others + size) / 2**20:.1f} MB, over the 25 MB limit")
+
+    data = data if data is not None else load_mnist(verbose=False)
+    evaluation = evaluate_generator(gan, data, n_per_class, seed)
+    classifier_hash = sha256(CLASSIFIER_PATH) if CLASSIFIER_PATH.is_file() else None
+    shipped = {**manifest, "name": name}
+    shipped["run_files"] = manifest.get("files", {})
+    shipped["files"] = {"weights": f"{name}.npz", **ship_history(run_dir, dest / name)}
+    shipped["weights_sha256"] = sha256(weights)
+    shipped["weights_bytes"] = size
+    shipped["evaluation"] = evaluation
+    if offline_check:
+        try:
+            sample = load_mnist(source="sample", verbose=False)
+            shipped["evaluation_offline_sample"] = evaluate_generator(gan, sample, 100, 0)
+        except DataSourceError as exc:
+            shipped["evaluation_offline_sample"] = {"skipped": str(exc)}
+    shipped["shipped"] = {"name": name, "command": command or "acgan_lib.pretrained.ship_run(...)",
+                          "from_run": run_dir.name, "classifier_sha256": classifier_hash,
+                          "evaluated_on": evaluation["real_images"]}
+    write_bytes(dest / f"{name}.npz", weights.read_bytes())
+    write_json(dest / f"{name}.json", shipped)
+    return shipped
+

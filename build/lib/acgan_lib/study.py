@@ -1,0 +1,353 @@
+"""Studies: a declared grid of training runs (models x seeds x budget), and their results.
+
+One training run of a GAN is one draw from a noisy process: two seeds of the same model can
+differ by more than two models do. A study trains every run of a declared plan as an ordinary,
+resumable run directory (:func:`acgan_lib.runs.train_run`, with its curve), and writes each
+run's results the moment it finishes::
+
+    python -m acgan_lib study seeds article-budget --data mnist.npz
+
+* ``runs/study/<run id>/``: the run directories (checkpoints, grids, curve; not shipped);
+* ``acgan_lib/results/runs/<run id>.json``: one finished run's results (plan, manifest, curve,
+  final evaluation with 500 images per digit), small enough to commit as soon as it exists;
+* ``acgan_lib/results/study.json``: the aggregate of every finished run: the runs, and for each
+  *arm* (a model at one budget) the mean, standard deviation, minimum and maximum across seeds.
+
+Running the same command again skips the runs whose results exist, resumes an interrupted one
+from its last checkpoint, and aggregates again. A results file that cannot be read, or that
+does not match its plan, is reported and left out of the aggregate, never averaged in.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from acgan_lib.curves import read_curve
+from acgan_lib.data import SOURCES
+from acgan_lib.evaluation import evaluate_generator
+from acgan_lib.files import read_json, write_json
+from acgan_lib.runs import load_run, train_run
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+RUNS_ROOT = Path("runs") / "study"
+FINAL_N_PER_CLASS = 500
+#: The final evaluation's scalar metrics, aggregated across seeds.
+AGGREGATED = ("label_accuracy", "frechet_distance", "diversity", "diversity_lowest",
+              "aux_label_accuracy_real")
+
+
+class StudyError(ValueError):
+    """A study's plan or results are not usable; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """One run of a study: a model, a seed and a budget (epochs of ``batch_size``)."""
+
+    model: str
+    seed: int = 0
+    epochs: int = 2
+    batch_size: int = 64
+    steps_per_epoch: int | None = None  # None: one pass over the training images
+
+    @property
+    def arm(self) -> str:
+        """The run's model at its budget, without the seed: what seeds are averaged over."""
+        steps = f"-n{self.steps_per_epoch}" if self.steps_per_epoch else ""
+        return f"{self.model}-b{self.batch_size}-e{self.epochs}{steps}"
+
+    @property
+    def run_id(self) -> str:
+        return f"{self.arm}-s{self.seed}"
+
+    def config(self):
+        """The run's :class:`~acgan_lib.training.TrainConfig` (fused upsampling: the fastest
+        exact setting on a CPU)."""
+        from acgan_lib.training import TrainConfig
+
+        return TrainConfig(model=self.model, epochs=self.epochs, batch_size=self.batch_size,
+                           seed=self.seed, fused_upsampling=True)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+SHIPPED_MODELS = ("acgan", "acgan-real-aux", "cgan-concat", "cgan-multiply")
+
+#: The declared studies. Runs are listed in the order they train: seed by seed, so that a
+#: study stopped half way has every model at the same number of seeds.
+STUDIES: dict[str, tuple[PlannedRun, ...]] = {
+    # The shipped budget (2 epochs at batch 64, 1,874 steps), three seeds of each model.
+    "seeds": tuple(PlannedRun(m, s) for s in (0, 1, 2) for m in SHIPPED_MODELS),
+    # The article's own budget: 20 epochs at batch 256 (4,680 steps, 1.2 million images).
+    "article-budget": tuple(PlannedRun(m, 0, 20, 256)
+                            for m in ("acgan", "cgan-concat", "cgan-multiply")),
+}
+
+
+def get_study(name: str) -> tuple[PlannedRun, ...]:
+    try:
+        return STUDIES[name]
+    except KeyError:
+        raise StudyError(f"unknown study {name!r}; choose one of {', '.join(STUDIES)}") from None
+
+
+def result_path(run: PlannedRun, results_dir=None) -> Path:
+    return Path(results_dir or RESULTS_DIR) / "runs" / f"{run.run_id}.json"
+
+
+def _strip(row: dict) -> dict:
+    """A curve row without its confusion matrix (kept only in the final evaluation)."""
+    return {k: v for k, v in row.items() if k != "confusion_matrix"}
+
+
+def collect_result(run: PlannedRun, run_dir, data, n_per_class: int = FINAL_N_PER_CLASS) -> dict:
+    """The results of a finished run: plan, how it was trained, its curve, its final evaluation
+    (:func:`~acgan_lib.evaluation.evaluate_generator`, ``n_per_class`` images per digit)."""
+    gan, manifest = load_run(run_dir)
+    curve = read_curve(run_dir)
+    started = time.perf_counter()
+    final = evaluate_generator(gan, data, n_per_class, seed=0)
+    training = curve[-1]["training_seconds"] if curve else manifest["wall_clock_seconds"]
+    evaluating = sum(r["evaluation_seconds"] for r in curve)
+    return {
+        "run_id": run.run_id, "arm": run.arm, "plan": run.to_dict(),
+        "command": manifest["command"], "data": manifest["data"],
+        "steps": manifest["steps"], "steps_per_epoch": manifest["steps_per_epoch"],
+        "images_seen": manifest["images_seen"],
+        "wall_clock_seconds": manifest["wall_clock_seconds"],
+        "training_seconds": training,
+        "evaluation_seconds": round(evaluating, 1),
+        "evaluation_overhead": round(evaluating / training, 4) if training else None,
+        "images_per_second": manifest["images_per_second"],
+        "versions": manifest["versions"],
+        "final": final,
+        "final_seconds": round(time.perf_counter() - started, 1),
+        "curve": [_strip(r) for r in curve],
+    }
+
+
+def _finished(run_dir: Path, run: PlannedRun) -> bool:
+    manifest = run_dir / "manifest.json"
+    if not manifest.is_file():
+        return False
+    try:
+        return read_json(manifest).get("epochs") == run.epochs
+    except ValueError:
+        return False
+
+
+def run_study(runs: list[PlannedRun], data, runs_root=None, results_dir=None,
+              n_per_class: int = FINAL_N_PER_CLASS, verbose: int = 2,
+              log=print) -> dict:
+    """Train every run of ``runs`` whose results do not exist yet, then aggregate.
+
+    Each finished run's results are written before the next run starts. Returns the aggregate
+    (also written to ``results_dir/study.json``).
+    """
+    import keras
+
+    runs_root = Path(runs_root or RUNS_ROOT)
+    results_dir = Path(results_dir or RESULTS_DIR)
+    if len({r.run_id for r in runs}) != len(runs):
+        raise StudyError("the plan lists a run twice")
+    for i, run in enumerate(runs, start=1):
+        target = result_path(run, results_dir)
+        if target.is_file():
+            log(f"[{i}/{len(runs)}] {run.run_id}: results exist, skipped")
+            continue
+        run_dir = runs_root / run.run_id
+        started = time.perf_counter()
+        if _finished(run_dir, run):
+            log(f"[{i}/{len(runs)}] {run.run_id}: trained; evaluating")
+        else:
+            log(f"[{i}/{len(runs)}] {run.run_id}: training into {run_dir}")
+            train_run(run.config(), run_dir, data, steps_per_epoch=run.steps_per_epoch,
+                      command=f"python -m acgan_lib train --model {run.model} --epochs "
+                              f"{run.epochs} --batch-size {run.batch_size} --seed {run.seed}"
+                              + (f" --steps-per-epoch {run.steps_per_epoch}"
+                                 if run.steps_per_epoch else "")
+                              + f" --out {run_dir}",
+                      verbose=verbose)
+        result = collect_result(run, run_dir, data, n_per_class)
+        write_json(target, result)
+        final = result["final"]
+        log(f"[{i}/{len(runs)}] {run.run_id}: label accuracy {final['label_accuracy']:.4f}, "
+            f"Frechet distance {final['frechet_distance']:.2f}, lowest diversity "
+            f"{final['diversity_lowest']:.3f}; {time.perf_counter() - started:.0f} s; "
+            f"wrote {target}")
+        aggregate(results_dir, log=lambda m: None)  # the shipped aggregate is always current
+        keras.backend.clear_session()
+    return aggregate(results_dir, log=log)
+
+
+def reevaluate(runs: list[PlannedRun], data, runs_root=None, results_dir=None,
+               n_per_class: int = FINAL_N_PER_CLASS, log=print) -> int:
+    """Recompute the final evaluation of finished runs whose run directories are here (after a
+    change to the evaluation code); their curves are kept. Returns how many were redone."""
+    runs_root = Path(runs_root or RUNS_ROOT)
+    done = 0
+    for run in runs:
+        target, run_dir = result_path(run, results_dir), runs_root / run.run_id
+        if not (target.is_file() and _finished(run_dir, run)):
+            continue
+        old = read_json(target, error=StudyError)
+        new = collect_result(run, run_dir, data, n_per_class)
+        new["curve"] = old["curve"]  # measured during training: cannot be redone
+        write_json(target, new)
+        log(f"{run.run_id}: final evaluation recomputed")
+        done += 1
+    return done
+
+
+def _stats(values: list[float]) -> dict:
+    arr = np.asarray(values, dtype=float)
+    return {"mean": float(arr.mean()),
+            "std": float(arr.std(ddof=1)) if len(arr) > 1 else None,
+            "min": float(arr.min()), "max": float(arr.max()), "n": int(len(arr)),
+            "values": [float(v) for v in arr]}
+
+
+def _check_result(result, path: Path) -> None:
+    if not isinstance(result, dict):
+        raise StudyError(f"{path} does not hold a run's results")
+    missing = [k for k in ("run_id", "arm", "plan", "final", "curve") if k not in result]
+    if missing:
+        raise StudyError(f"{path} lacks {', '.join(missing)}")
+    planned = PlannedRun(**result["plan"])
+    if planned.run_id != result["run_id"] or path.stem != result["run_id"]:
+        raise StudyError(f"{path} holds the results of {result['run_id']!r}, which does not "
+                         f"match its file name or its plan ({planned.run_id!r})")
+    for key in AGGREGATED[:4]:
+        value = result["final"].get(key)
+        if not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise StudyError(f"{path}: final {key} is {value!r}, not a number")
+
+
+def aggregate(results_dir=None, runs_root=None, log=print) -> dict:
+    """Aggregate every readable ``runs/*.json`` of ``results_dir`` into ``study.json``.
+
+    Unreadable or inconsistent results files, and run directories under ``runs_root`` that
+    have no results (unfinished runs), are listed under ``excluded`` with the reason, and are
+    left out of every mean.
+    """
+    results_dir = Path(results_dir or RESULTS_DIR)
+    runs, excluded = {}, []
+    for path in sorted((results_dir / "runs").glob("*.json")):
+        try:
+            result = read_json(path, error=StudyError)
+            _check_result(result, path)
+        except StudyError as exc:
+            excluded.append({"run_id": path.stem, "reason": str(exc)})
+            log(f"left out of the aggregate: {exc}")
+            continue
+        runs[result["run_id"]] = result
+    if runs_root is not None and Path(runs_root).is_dir():
+        for run_dir in sorted(p for p in Path(runs_root).iterdir() if p.is_dir()):
+            if run_dir.name not in runs and not any(e["run_id"] == run_dir.name
+                                                    for e in excluded):
+                excluded.append({"run_id": run_dir.name,
+                                 "reason": f"{run_dir} has no results yet (unfinished run)"})
+                log(f"not in the aggregate yet: {run_dir} (unfinished)")
+    arms: dict[str, dict] = {}
+    for run_id, result in runs.items():
+        arm = arms.setdefault(result["arm"], {**{k: v for k, v in result["plan"].items()
+                                                 if k != "seed"}, "runs": []})
+        arm["runs"].append(run_id)
+    for arm in arms.values():
+        members = [runs[r] for r in arm["runs"]]
+        arm["seeds"] = [m["plan"]["seed"] for m in members]
+        arm["metrics"] = {}
+        for key in AGGREGATED:
+            values = [m["final"].get(key) for m in members]
+            if all(isinstance(v, (int, float)) for v in values):
+                arm["metrics"][key] = _stats(values)
+        arm["metrics"]["label_accuracy_per_class"] = [
+            _stats([m["final"]["label_accuracy_per_class"][c] for m in members])["mean"]
+            for c in range(10)]
+        arm["training_seconds"] = _stats([m["training_seconds"] for m in members])
+    summary = {
+        "description": "Aggregate of a study's finished runs (acgan_lib.study): per run its "
+                       "plan, curve and final evaluation; per arm (a model at one budget) the "
+                       "mean, sample standard deviation (ddof=1), min and max across seeds.",
+        "final_evaluation": next((r["final"]["real_images"] for r in runs.values()), None),
+        "runs": runs, "arms": dict(sorted(arms.items())), "excluded": excluded,
+    }
+    write_json(results_dir / "study.json", summary)
+    return summary
+
+
+def load_study(path=None) -> dict:
+    """The shipped aggregate (``acgan_lib/results/study.json``) or the one at ``path``."""
+    return read_json(Path(path) if path else RESULTS_DIR / "study.json", error=StudyError)
+
+
+def status(runs: list[PlannedRun], results_dir=None, runs_root=None) -> list[str]:
+    """One line per planned run: finished (results exist), in progress, or not started."""
+    lines = []
+    for run in runs:
+        run_dir = Path(runs_root or RUNS_ROOT) / run.run_id
+        if result_path(run, results_dir).is_file():
+            state = "finished"
+        elif run_dir.is_dir():
+            state = "in progress (resumable)" if not _finished(run_dir, run) else \
+                "trained, not yet evaluated"
+        else:
+            state = "not started"
+        lines.append(f"{run.run_id:36s} {state}")
+    return lines
+
+
+# ----------------------------------------------------------------------------- command line
+def add_arguments(parser) -> None:
+    parser.add_argument("studies", nargs="*", help=f"studies to run, in order: "
+                                                   f"{', '.join(STUDIES)}")
+    parser.add_argument("--data", default=None, help="MNIST .npz (as for train; a study is "
+                                                     "meant for the full MNIST)")
+    parser.add_argument("--source", default="auto", choices=SOURCES)
+    parser.add_argument("--runs", default=str(RUNS_ROOT), help="where the run directories go")
+    parser.add_argument("--results", default=None,
+                        help="results folder (default: the package's acgan_lib/results)")
+    parser.add_argument("--status", action="store_true", help="list the runs and their state")
+    parser.add_argument("--reevaluate", action="store_true",
+                        help="recompute the final evaluation of the finished runs whose run "
+                             "directories are present, then aggregate")
+    parser.add_argument("--aggregate", action="store_true",
+                        help="only aggregate the finished runs' results")
+
+
+def main(args) -> int:
+    plan = [run for name in (args.studies or []) for run in get_study(name)]
+    if args.status:
+        for line in status(plan or [r for s in STUDIES.values() for r in s], args.results,
+                           args.runs):
+            print(line)
+        return 0
+    if args.aggregate or not plan:
+        summary = aggregate(args.results)
+        print(f"Aggregated {len(summary['runs'])} runs into {len(summary['arms'])} arms "
+              f"({len(summary['excluded'])} left out).")
+        return 0
+    from acgan_lib.data import load_mnist
+
+    data = load_mnist(path=args.data, source=args.source)
+    if args.reevaluate:
+        redone = reevaluate(plan, data, args.runs, args.results)
+        summary = aggregate(args.results)
+        print(f"Recomputed {redone} final evaluations; aggregated {len(summary['runs'])} runs.")
+        return 0
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    summary = run_study(plan, data, args.runs, args.results,
+                        log=lambda m: print(m, file=sys.stderr, flush=True))
+    for arm, info in summary["arms"].items():
+        acc = info["metrics"]["label_accuracy"]
+        print(f"{arm}: label accuracy {acc['mean']:.4f} (min {acc['min']:.4f}, max "
+              f"{acc['max']:.4f}, {acc['n']} seeds)")
+    return 0
