@@ -1,10 +1,34 @@
 """acgan_lib: the library behind the course "Conditional GANs, from CGAN to ACGAN".
 
-One module per concept: ``data`` (MNIST and the input pipeline), ``models`` (generator and
-discriminator), ``losses``, ``training`` (the ``train_step``), ``viz`` (sample grids),
-``checkpoint`` and ``callbacks`` (saving and resuming), ``runs`` and ``cli`` (training runs).
+One module per concept:
+
+* ``data``: MNIST (which source, and how it is scaled) and the input pipeline.
+* ``validation``: checks on what users pass in, each error naming the problem and the fix.
+* ``models``: the generator (multiply or concatenate the label) and the discriminator.
+* ``losses``: the adversarial and auxiliary losses, as small named functions of logits.
+* ``training``: ``ConditionalGAN`` and its ``train_step`` (explicit variable lists), the
+  named models (``MODEL_SPECS``), generation.
+* ``checkpoint``: weights-only checkpoints that load without unpickling.
+* ``callbacks``: saving for resumption, stopping on a NaN loss, the per-epoch metrics file.
+* ``curves``: evaluation during training, on a schedule of steps (``curve.json``).
+* ``runs``: a resumable training run in a directory (what ``python -m acgan_lib train`` does).
+* ``study``: a declared grid of runs (models x seeds x budget) and its aggregated results.
+* ``classifier``: the independent MNIST classifier that every metric uses.
+* ``evaluation``: the metrics (label accuracy, Frechet distance, diversity, confusion).
+* ``comparison``: several models side by side: tables and figures.
+* ``pretrained``: the shipped checkpoints, loading them, shipping a run.
+* ``conditioning``: how strongly an output depends on the label (chapter 3).
+* ``article``: the seed article's compile-then-freeze pattern, re-implemented to be measured.
+* ``exercises``: the checkers of the chapters' code exercises.
+* ``viz``: sample grids, as pictures, PNG files, figures and animations.
+* ``notebook``: the run mode, gluing numbers into the book, the Colab install cell.
+* ``reproducibility``: what a seed fixes, and what it cannot.
+* ``files``: atomic writes, JSON, SHA-256, versions and the command line for manifests.
+* ``student_edition``: the notebooks and book without solutions, to hand out.
+* ``cli``: ``python -m acgan_lib train|generate|study|ship|compare|...``.
 """
 
+#: The course version: the library, the notebooks and the book (CHANGELOG.md).
 __version__ = "0.2.0"
 
 #: Where the course lives; Colab install cells and the book's launch buttons use this URL.

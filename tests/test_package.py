@@ -1,0 +1,54 @@
+"""The package's structure: every module documented once, and no import cycle."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import acgan_lib
+
+PACKAGE = Path(acgan_lib.__file__).parent
+ROOT = PACKAGE.parent
+MODULES = sorted(p.stem for p in PACKAGE.glob("*.py") if not p.stem.startswith("__"))
+
+
+def _top_level_imports(path: Path) -> set[str]:
+    """The acgan_lib modules a module imports when it is imported (not inside functions)."""
+    found = set()
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("acgan_lib"):
+            if node.module == "acgan_lib":
+                found.update(a.name for a in node.names if a.name in MODULES)
+            else:
+                found.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            found.update(a.name.split(".")[1] for a in node.names
+                         if a.name.startswith("acgan_lib."))
+    return found
+
+
+def test_every_module_has_one_line_in_the_package_docstring_and_the_readme():
+    listed = re.findall(r"^\* ``(\w+)``: ", acgan_lib.__doc__, flags=re.M)
+    assert sorted(listed) == MODULES and len(listed) == len(set(listed))
+    layout = next(line for line in (ROOT / "README.md").read_text().splitlines()
+                  if line.startswith("| `acgan_lib/` |"))
+    assert sorted(set(re.findall(r"`(\w+)`", layout)) & set(MODULES)) == MODULES
+
+
+def test_the_import_graph_has_no_cycle():
+    graph = {m: _top_level_imports(PACKAGE / f"{m}.py") - {m} for m in MODULES}
+    state: dict[str, int] = {}
+
+    def visit(module: str, path: list[str]) -> None:
+        state[module] = 1
+        for target in sorted(graph.get(module, ())):
+            if state.get(target) == 1:
+                raise AssertionError("import cycle: " + " -> ".join(path + [module, target]))
+            if target not in state:
+                visit(target, path + [module])
+        state[module] = 2
+
+    for module in MODULES:
+        if module not in state:
+            visit(module, [])
