@@ -284,6 +284,40 @@ def aggregate(results_dir=None, runs_root=None, log=print) -> dict:
     return summary
 
 
+def time_to_quality(summary: dict, thresholds=(0.9, 0.95)) -> dict:
+    """For each arm: when each run's curve first reached each label-accuracy threshold.
+
+    Per run: the training images and training seconds (without the evaluations) at the first
+    curve row at or above the threshold, or ``None`` when the run never got there (the curve
+    measures 100 images per digit, so it can differ by a point or two from the final
+    evaluation's 500). Per arm: how many seeds got there, and the median images and minutes
+    over those that did.
+    """
+    from acgan_lib.curves import first_reaching
+
+    arms = {}
+    for arm_id, arm in summary["arms"].items():
+        entry = {"model": arm["model"], "epochs": arm["epochs"], "batch_size": arm["batch_size"],
+                 "seeds": len(arm["runs"]), "thresholds": {}}
+        for threshold in thresholds:
+            reached = []
+            for run_id in arm["runs"]:
+                run = summary["runs"][run_id]
+                row = first_reaching(run["curve"], "label_accuracy", threshold)
+                reached.append(None if row is None else {
+                    "run_id": run_id, "step": row["step"], "images": row["images_seen"],
+                    "minutes": round(row["training_seconds"] / 60, 2),
+                    "images_per_second": run["images_per_second"]})
+            got = [r for r in reached if r is not None]
+            entry["thresholds"][f"{threshold:.2f}"] = {
+                "reached": len(got), "runs": reached,
+                "median_images": float(np.median([r["images"] for r in got])) if got else None,
+                "median_minutes": float(np.median([r["minutes"] for r in got])) if got else None,
+            }
+        arms[arm_id] = entry
+    return arms
+
+
 def load_study(path=None) -> dict:
     """The shipped aggregate (``acgan_lib/results/study.json``) or the one at ``path``."""
     return read_json(Path(path) if path else RESULTS_DIR / "study.json", error=StudyError)

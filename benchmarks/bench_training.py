@@ -550,6 +550,8 @@ def render_markdown(results: dict) -> str:
             lines.append(f"| {c['change']} | {c['speedup_median']:.2f}x | "
                          f"{c['speedup_min']:.2f}-{c['speedup_max']:.2f} |")
         lines += [""] + [f"- {note}" for note in CHANGE_NOTES] + [""]
+    if results.get("time_to_quality"):
+        lines += time_to_quality_lines(results["time_to_quality"])
     gpu = results.get("gpu") or {"measured": False}
     lines += ["## GPU: seconds per full-MNIST epoch", ""]
     if not gpu.get("measured"):
@@ -785,6 +787,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--allow-cpu", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--epoch-images", type=int, default=60_000, help=argparse.SUPPRESS)
     parser.add_argument("--out", default=str(HERE), help="where results.json/RESULTS.md go")
+    parser.add_argument("--time-to-quality", action="store_true",
+                        help="only update the time-to-quality section from the shipped study "
+                             "(acgan_lib/results/study.json); measures nothing")
     args = parser.parse_args(argv)
 
     out_dir = Path(args.out)
@@ -794,6 +799,11 @@ def main(argv: list[str] | None = None) -> int:
             previous = json.loads((out_dir / "results.json").read_text())
         except ValueError:
             previous = {}
+    if args.time_to_quality:
+        results = {**previous, "time_to_quality": study_time_to_quality()}
+        write_outputs(results, out_dir)
+        print(f"wrote the time-to-quality section of {out_dir / 'RESULTS.md'}")
+        return 0
     machine = machine_description()
     command = "python benchmarks/bench_training.py " + " ".join(argv if argv is not None
                                                                  else sys.argv[1:])
@@ -832,6 +842,40 @@ def main(argv: list[str] | None = None) -> int:
     write_outputs(results, out_dir)
     print(f"wrote {out_dir / 'results.json'} and {out_dir / 'RESULTS.md'}")
     return 0
+
+
+def study_time_to_quality() -> dict:
+    """The time-to-quality table from the shipped study (``acgan_lib.study``)."""
+    from acgan_lib.study import load_study, time_to_quality
+
+    return time_to_quality(load_study())
+
+
+def time_to_quality_lines(table: dict) -> list[str]:
+    """The time-to-quality section of RESULTS.md."""
+    lines = ["## Time to quality: how long until the digits are the ones asked for", "",
+             "From the training curves of the study (`python -m acgan_lib study`, full MNIST, "
+             "2 CPU cores; `acgan_lib/results/study.json`): the training images and minutes "
+             "(training time without the curve's own evaluations) until the shipped "
+             "classifier first reads at least 90% and 95% of the generated digits as the digit "
+             "asked for (curve: 100 images per digit, fixed noise). Median over the seeds that "
+             "got there; \"never\" when no seed did within its budget. Minutes are each run's "
+             "own: the runs shared the machine with other work at times, so read the images "
+             "first (minutes = images / images per second).", "",
+             "| model | budget | seeds | 90%: reached | images | minutes | 95%: reached | "
+             "images | minutes |", "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for arm in table.values():
+        cells = [arm["model"], f"{arm['epochs']} epochs, batch {arm['batch_size']}",
+                 str(arm["seeds"])]
+        for key in ("0.90", "0.95"):
+            t = arm["thresholds"][key]
+            if t["reached"]:
+                cells += [f"{t['reached']} of {arm['seeds']}", f"{t['median_images']:,.0f}",
+                          f"{t['median_minutes']:.1f}"]
+            else:
+                cells += [f"never (0 of {arm['seeds']})", "-", "-"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines + [""]
 
 
 def args_contention(machine: dict) -> str:

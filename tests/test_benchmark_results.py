@@ -78,3 +78,9 @@ def test_gpu_section_is_measured_or_says_it_is_not(results):
     for row in gpu["configurations"]:
         assert row["discriminator_trains"] and row["generator_trains"], row["name"]
         assert row["median_epoch_s"] > 0
+
+
+def test_time_to_quality_is_the_shipped_studys(bench, results):
+    """The time-to-quality section is computed from the shipped study, and is current: after
+    a study run lands, `python benchmarks/bench_training.py --time-to-quality` rewrites it."""
+    assert results["time_to_quality"] == bench.study_time_to_quality()
