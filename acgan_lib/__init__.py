@@ -20,6 +20,7 @@ One module per concept:
 * ``conditioning``: how strongly an output depends on the label (chapter 3).
 * ``article``: the seed article's compile-then-freeze pattern, re-implemented to be measured.
 * ``exercises``: the checkers of the chapters' code exercises.
+* ``instrument``: the one place that reaches into Keras, to watch optimizers and ``trainable``.
 * ``viz``: sample grids, as pictures, PNG files, figures and animations.
 * ``notebook``: the run mode, gluing numbers into the book, the Colab install cell.
 * ``reproducibility``: what a seed fixes, and what it cannot.

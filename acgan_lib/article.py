@@ -578,6 +578,7 @@ def library_step_experiment(images: np.ndarray, labels: np.ndarray, steps: int =
     """
     import tensorflow as tf
 
+    from acgan_lib.instrument import measuring_updates
     from acgan_lib.training import build_gan
 
     gan = build_gan(model, seed=seed, jit_compile=False)
@@ -585,22 +586,11 @@ def library_step_experiment(images: np.ndarray, labels: np.ndarray, steps: int =
     g_vars = list(gan.generator.trainable_variables)
     rows: list[dict] = []
 
-    def wrap(optimizer, update: str):
-        original = optimizer.apply_gradients
-
-        def apply_gradients(grads_and_vars, *args, **kwargs):
-            d0, g0 = snapshot(d_vars), snapshot(g_vars)
-            out = original(grads_and_vars, *args, **kwargs)
-            d1, g1 = snapshot(d_vars), snapshot(g_vars)
-            rows[-1][update] = {"d_parameters_moved": moved(d0, d1),
-                                "g_parameters_moved": moved(g0, g1)}
-            return out
-        return apply_gradients
+    def record(update: str, moved_by: dict) -> None:
+        rows[-1][update] = moved_by
 
     optimizers = {"d_update": gan.d_optimizer, "g_update": gan.g_optimizer}
-    for update, opt in optimizers.items():
-        opt.apply_gradients = wrap(opt, update)
-    try:
+    with measuring_updates(optimizers, {"d": d_vars, "g": g_vars}, record):
         for step in range(steps):
             start = (step * batch_size) % max(len(images) - batch_size + 1, 1)
             rows.append({"step": step})
@@ -608,9 +598,6 @@ def library_step_experiment(images: np.ndarray, labels: np.ndarray, steps: int =
                                    tf.constant(np.asarray(labels[start:start + batch_size],
                                                           np.int32))))
             rows[-1]["d_loss"], rows[-1]["g_loss"] = float(logs["d_loss"]), float(logs["g_loss"])
-    finally:
-        for opt in optimizers.values():
-            del opt.apply_gradients  # back to the class's method
     return {"steps": rows, "summary": _sum_updates(rows),
             "d_optimizer_variables_built_for": len(d_vars),
             "g_optimizer_variables_built_for": len(g_vars)}
