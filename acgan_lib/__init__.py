@@ -18,7 +18,8 @@ One module per concept:
 * ``comparison``: several models side by side: tables and figures.
 * ``pretrained``: the shipped checkpoints, loading them, shipping a run.
 * ``conditioning``: how strongly an output depends on the label (chapter 3).
-* ``article``: the seed article's compile-then-freeze pattern, re-implemented to be measured.
+* ``article``: the seed article's networks and compile-then-freeze training loop.
+* ``freezing``: chapter 5's experiment: what that pattern trains on Keras 3 and Keras 2.
 * ``exercises``: the checkers of the chapters' code exercises.
 * ``instrument``: the one place that reaches into Keras, to watch optimizers and ``trainable``.
 * ``viz``: sample grids, as pictures, PNG files, figures and animations.

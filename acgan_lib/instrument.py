@@ -109,11 +109,12 @@ def recording_trainable(model) -> Iterator[list[bool]]:
 def measuring_updates(optimizers: dict, networks: dict,
                       record: Callable[[str, dict], None]) -> Iterator[None]:
     """While inside, each ``apply_gradients`` of ``optimizers[name]`` calls
-    ``record(name, {"<network>_parameters_moved": float, ...})``: how far (sum of absolute
-    changes) each network's ``networks[network]`` variables moved in that update."""
+    ``record(name, {"<network>_parameters_moved": float, ...})``: how far (the
+    Euclidean distance between the values before and after) each network's
+    ``networks[network]`` variables moved in that update; 0.0 means bit-for-bit unchanged."""
 
     def snapshot(variables):
-        return [np.array(v.numpy(), copy=True) for v in variables]
+        return [np.array(v.numpy(), dtype=np.float64, copy=True) for v in variables]
 
     def wrap(name, optimizer):
         original = optimizer.apply_gradients
@@ -121,8 +122,8 @@ def measuring_updates(optimizers: dict, networks: dict,
         def apply_gradients(grads_and_vars, *args, **kwargs):
             before = {n: snapshot(vs) for n, vs in networks.items()}
             out = original(grads_and_vars, *args, **kwargs)
-            record(name, {f"{n}_parameters_moved": float(sum(
-                np.abs(b - a.numpy()).sum() for b, a in zip(before[n], vs)))
+            record(name, {f"{n}_parameters_moved": float(np.sqrt(sum(
+                np.sum((a.numpy().astype(np.float64) - b) ** 2) for b, a in zip(before[n], vs))))
                 for n, vs in networks.items()})
             return out
         return apply_gradients

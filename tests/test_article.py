@@ -13,7 +13,7 @@ import os
 import numpy as np
 import pytest
 
-from acgan_lib import article
+from acgan_lib import article, freezing
 
 STEPS, BATCH = 1, 16
 
@@ -27,14 +27,14 @@ def images_labels(real_batch):
 @pytest.fixture(scope="module")
 def keras3(images_labels):
     images, labels = images_labels
-    return article.freezing_experiment("keras3", STEPS, BATCH, images=images, labels=labels)
+    return freezing.freezing_experiment("keras3", STEPS, BATCH, images=images, labels=labels)
 
 
 @pytest.fixture(scope="module")
 def keras2(images_labels):
     """Keras 2 (tf_keras) in a subprocess with TF_USE_LEGACY_KERAS=1, same images."""
     images, labels = images_labels
-    return article.freezing_experiment("keras2", STEPS, BATCH, images=images, labels=labels)
+    return freezing.freezing_experiment("keras2", STEPS, BATCH, images=images, labels=labels)
 
 
 def _calls(result, variant, call):
@@ -134,7 +134,7 @@ def test_explicit_variable_lists_move_only_the_updated_network(flavour, keras3, 
 
 def test_library_train_step_moves_only_the_updated_network(images_labels):
     images, labels = images_labels
-    result = article.library_step_experiment(images, labels, steps=1, batch_size=BATCH)
+    result = freezing.library_step_experiment(images, labels, steps=1, batch_size=BATCH)
     step = result["steps"][0]
     assert step["d_update"]["d_parameters_moved"] > 0
     assert step["d_update"]["g_parameters_moved"] == 0.0
@@ -148,9 +148,9 @@ def test_bad_arguments_get_clear_errors(images_labels):
 
     images, labels = images_labels
     with pytest.raises(ValueError, match="keras3, keras2"):
-        article.freezing_experiment("keras4")
+        freezing.freezing_experiment("keras4")
     with pytest.raises(ValueError, match="at least batch_size"):
-        article.freezing_experiment("keras3", 1, 64, images=images[:8], labels=labels[:8])
+        freezing.freezing_experiment("keras3", 1, 64, images=images[:8], labels=labels[:8])
     with pytest.raises(ValueError, match="Keras 3 has no legacy"):
         article.ArticleBaseline(keras, legacy_optimizer=True)
     if os.environ.get(article.LEGACY_ENV) != "1":

@@ -7,7 +7,6 @@ checker that merely fails (or fails for the wrong reason) does not pass these te
 from __future__ import annotations
 
 import keras
-import numpy as np
 import pytest
 import tensorflow as tf
 from keras import layers, ops

@@ -1,0 +1,508 @@
+"""Chapter 5's experiment: what the article's compile-then-freeze trains, on Keras 3 and Keras 2.
+
+The article's tip 5 says that compiling *before* freezing keeps the discriminator trainable on
+its own while the combined model trains only the generator. Whether that holds depends on the
+Keras version. :func:`freezing_experiment` runs the article's pattern
+(:mod:`acgan_lib.article`) and records, for every ``train_on_batch``, which network's weights
+moved, what Keras warned and what failed; on Keras 3 in this process, on Keras 2 (the
+``tf_keras`` package) in a subprocess started with ``TF_USE_LEGACY_KERAS=1``
+(``python -m acgan_lib.freezing --flavour keras2 --json``). :func:`library_step_experiment`
+does the same for the library's ``train_step``, and the ``*_table`` functions report it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import warnings
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from acgan_lib.article import (BETA_1, CALLS, FLAVOURS, LATENT_DIM, LEARNING_RATE, LEGACY_ENV,
+                               ArticleBaseline, Observer, build_article_discriminator,
+                               build_article_generator, checksum, load_keras, moved, snapshot)
+from acgan_lib.validation import NUM_CLASSES
+
+
+class _Capture:
+    """Records warnings, warning-level log records and printed text, each tagged with a phase."""
+
+    def __init__(self):
+        self.warnings: list[dict] = []
+        self.exceptions: list[dict] = []
+        self.printed: list[dict] = []
+
+    @contextlib.contextmanager
+    def phase(self, where: str, catch: bool = True) -> Iterator[None]:
+        records: list[logging.LogRecord] = []
+
+        class Handler(logging.Handler):
+            def emit(self, record):
+                records.append(record)
+
+        handler = Handler(logging.WARNING)
+        loggers = [logging.getLogger(name) for name in ("", "tensorflow", "absl", "keras")]
+        for logger in loggers:
+            logger.addHandler(handler)
+        out = io.StringIO()
+        try:
+            with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(out):
+                warnings.simplefilter("always")
+                try:
+                    yield
+                except Exception as exc:  # recorded: the experiment is about what fails
+                    if not catch:
+                        raise
+                    self.exceptions.append({"where": where, "type": type(exc).__name__,
+                                            "message": _exception_message(exc)})
+        finally:
+            for logger in loggers:
+                logger.removeHandler(handler)
+        seen = set()
+        for w in caught:
+            item = (w.category.__name__, _short(str(w.message)))
+            if item not in seen and w.category is not DeprecationWarning:
+                seen.add(item)
+                self.warnings.append({"where": where, "category": item[0], "message": item[1]})
+        for r in records:
+            self.warnings.append({"where": where, "category": f"log.{r.levelname}",
+                                  "message": _short(r.getMessage())})
+        text = out.getvalue().strip()
+        if text:
+            self.printed.append({"where": where, "text": _short(text, 2000)})
+
+
+def _short(text: str, limit: int = 400) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + " ..."
+
+
+def _exception_message(exc: BaseException) -> str:
+    """The message of an exception; for errors raised inside a traced function (whose message
+    starts with the traceback "in user code: ..."), only its last line: the actual error."""
+    text = str(exc).strip()
+    if "in user code:" in text:
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        text = lines[-1] if lines else text
+    return _short(text)
+
+
+def _dedupe(items: list[dict]) -> list[dict]:
+    """Identical messages once, with the phases they came from and a count."""
+    out: dict[tuple, dict] = {}
+    for item in items:
+        key = tuple((k, v) for k, v in item.items() if k != "where")
+        entry = out.setdefault(key, {**dict(key), "where": [], "count": 0})
+        entry["count"] += 1
+        if item["where"] not in entry["where"]:
+            entry["where"].append(item["where"])
+    return list(out.values())
+
+
+def _article_setup_calls(baseline: ArticleBaseline, capture: _Capture, directory: str) -> None:
+    """The article's extra set-up calls: ``build``, ``summary`` and ``plot_model`` per model."""
+    keras = baseline.keras
+    for name, model, shape in (("generator", baseline.generator, [(1,), (100,)]),
+                               ("discriminator", baseline.discriminator, (28, 28, 1)),
+                               ("combined", baseline.combined, [(1,), (100,)])):
+        with capture.phase(f"{name}.build"):
+            model.build(input_shape=shape)
+        with capture.phase(f"{name}.summary"):
+            model.summary(print_fn=lambda *args, **kwargs: None)  # run it, print nothing
+        with capture.phase(f"plot_model({name})"):
+            keras.utils.plot_model(model, os.path.join(directory, f"{name}.png"),
+                                   show_shapes=True, show_layer_names=True)
+
+
+def run_article_pattern(keras: ModuleType, images: np.ndarray, labels: np.ndarray, steps: int,
+                        batch_size: int, shared_optimizer: bool, seed: int = 0,
+                        legacy_optimizer: bool = False) -> dict:
+    """Run the article's pattern in this process and record what each call does to the weights.
+
+    A ``train_on_batch`` call that raises is recorded with its error and with how far the
+    weights moved anyway; the next step goes on, so every step is observed.
+    """
+    capture = _Capture()
+    result: dict[str, Any] = {"shared_optimizer": shared_optimizer,
+                              "legacy_optimizer": legacy_optimizer, "calls": [], "losses": []}
+    with capture.phase("build and compile", catch=False):
+        baseline = ArticleBaseline(keras, batch_size, shared_optimizer=shared_optimizer,
+                                   seed=seed, legacy_optimizer=legacy_optimizer)
+    result["trainable_counts"] = dict(baseline.trainable_counts)
+    result["parameter_counts"] = {"discriminator": int(baseline.discriminator.count_params()),
+                                  "generator": int(baseline.generator.count_params())}
+    # The attribute the article's tip tells readers to inspect (a Keras 2.2-era private field).
+    result["has_collected_trainable_weights"] = {
+        "discriminator": hasattr(baseline.discriminator, "_collected_trainable_weights"),
+        "combined": hasattr(baseline.combined, "_collected_trainable_weights")}
+    with tempfile.TemporaryDirectory() as tmp:
+        _article_setup_calls(baseline, capture, tmp)
+
+    groups = {"d_parameters": baseline.d_parameters, "d_statistics": baseline.d_statistics,
+              "g_parameters": baseline.g_parameters, "g_statistics": baseline.g_statistics}
+    state: dict[str, Any] = {}
+
+    def observe(call: str, when: str) -> None:
+        now = {k: snapshot(v) for k, v in groups.items()}
+        if when == "before":
+            state.update(before=now, call=call)
+            return
+        record = {"step": state["step"], "call": call}
+        for k in groups:
+            record[f"{k}_moved"] = moved(state["before"][k], now[k])
+        for k in ("d_parameters", "g_parameters"):
+            b, a = checksum(state["before"][k]), checksum(now[k])
+            record[f"{k}_sum_abs_before"], record[f"{k}_sum_abs_after"] = (b["sum_abs"],
+                                                                           a["sum_abs"])
+            record[f"{k}_sha_before"], record[f"{k}_sha_after"] = b["sha256"], a["sha256"]
+        state["record"] = record
+
+    n = len(images)
+    for step in range(steps):
+        start = (step * batch_size) % max(n - batch_size + 1, 1)
+        x, y = images[start:start + batch_size], labels[start:start + batch_size]
+        state.update(step=step, record=None, call=None)
+        losses = None
+        with capture.phase(f"step {step}"):
+            losses = baseline.step(x, y, observe=_recording(observe, state, result))
+        if state.get("call") and state.get("record") is None:  # a train_on_batch call raised
+            observe(state["call"], "after")
+            record = dict(state["record"], error=capture.exceptions[-1]["type"])
+            result["calls"].append(record)
+        result["losses"].append(losses)
+    result["metric_results"] = baseline.metric_results()
+    with capture.phase("reset_states (the article's metric reset)"):
+        baseline.reset_metrics(faithful=True)
+    result["trainable_counts_after"] = baseline.report_trainable_counts()
+    result["optimizers"] = _optimizer_report(baseline)
+    result["summary"] = _summarise(result["calls"])
+    result["warnings"] = _dedupe(capture.warnings)
+    result["exceptions"] = _dedupe(capture.exceptions)
+    result["printed"] = _dedupe(capture.printed)
+    return result
+
+
+def _recording(observe: Observer, state: dict, result: dict) -> Observer:
+    def wrapped(call: str, when: str) -> None:
+        observe(call, when)
+        if when == "after":
+            result["calls"].append(state["record"])
+            state["record"], state["call"] = None, None
+    return wrapped
+
+
+def _optimizer_report(baseline: ArticleBaseline) -> dict:
+    def info(opt) -> dict:
+        iterations = getattr(opt, "iterations", None)
+        return {"iterations": int(np.asarray(iterations)) if iterations is not None else None,
+                "variables": len(opt.variables) if hasattr(opt, "variables") and
+                not callable(opt.variables) else len(opt.variables())}
+    return {"same_object": baseline.d_optimizer is baseline.g_optimizer,
+            "d_optimizer": info(baseline.d_optimizer), "g_optimizer": info(baseline.g_optimizer)}
+
+
+def _summarise(calls: list[dict]) -> dict:
+    """Per call kind: how many calls ran/raised and how far each weight group moved in total."""
+    summary = {}
+    for call in CALLS:
+        rows = [c for c in calls if c["call"] == call]
+        entry = {"calls": len(rows), "raised": sum("error" in c for c in rows)}
+        for k in ("d_parameters", "d_statistics", "g_parameters", "g_statistics"):
+            entry[f"{k}_moved"] = float(sum(c[f"{k}_moved"] for c in rows))
+        summary[call] = entry
+    return summary
+
+
+# ---------------------------------------------------------------------------------- robust pattern
+def explicit_step_experiment(keras: ModuleType, images: np.ndarray, labels: np.ndarray,
+                             steps: int, batch_size: int, seed: int = 0) -> dict:
+    """The robust pattern on the article's models: one optimizer per network, explicit lists.
+
+    Nothing is frozen or compiled; each update applies gradients to one network's
+    ``trainable_weights``. Records how far each network's parameters moved at each update.
+    Written with ``tf.GradientTape`` and plain model calls, so it runs on Keras 2 and Keras 3.
+    """
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    rng = np.random.default_rng(seed)
+    generator = build_article_generator(keras)
+    discriminator = build_article_discriminator(keras)
+    d_optimizer = keras.optimizers.Adam(LEARNING_RATE, BETA_1)
+    g_optimizer = keras.optimizers.Adam(LEARNING_RATE, BETA_1)
+    bce = keras.losses.BinaryCrossentropy()
+    scce = keras.losses.SparseCategoricalCrossentropy()
+    d_vars, g_vars = discriminator.trainable_weights, generator.trainable_weights
+    d_stats = discriminator.non_trainable_weights  # BatchNormalization moving statistics
+    rows = []
+    capture = _Capture()
+    for step in range(steps):
+        start = (step * batch_size) % max(len(images) - batch_size + 1, 1)
+        real = tf.constant(images[start:start + batch_size])
+        real_labels = tf.constant(np.asarray(labels[start:start + batch_size]).reshape(-1, 1))
+        n = int(real.shape[0])
+        noise = tf.constant(rng.normal(0.0, 1.0, (n, LATENT_DIM)).astype(np.float32))
+        fake_labels = tf.constant(rng.integers(0, NUM_CLASSES, (n, 1)))
+        ones, zeros = tf.ones((n, 1)), tf.zeros((n, 1))
+        with capture.phase(f"step {step}"):
+            fake = generator([noise, fake_labels], training=True)
+            with tf.GradientTape() as tape:  # discriminator update: only discriminator weights
+                real_validity, real_classes = discriminator(real, training=True)
+                fake_validity, fake_classes = discriminator(fake, training=True)
+                d_loss = (bce(ones, real_validity) + bce(zeros, fake_validity)
+                          + scce(real_labels, real_classes) + scce(fake_labels, fake_classes))
+            grads = tape.gradient(d_loss, d_vars)
+            d0, g0 = snapshot(d_vars), snapshot(g_vars)
+            d_optimizer.apply_gradients(zip(grads, d_vars))
+            d1, g1, s1 = snapshot(d_vars), snapshot(g_vars), snapshot(d_stats)
+            with tf.GradientTape() as tape:  # generator update: only generator weights
+                validity, classes = discriminator(generator([noise, fake_labels], training=True),
+                                                  training=True)
+                g_loss = bce(ones, validity) + scce(fake_labels, classes)
+            grads = tape.gradient(g_loss, g_vars)
+            g_optimizer.apply_gradients(zip(grads, g_vars))
+            d2, g2, s2 = snapshot(d_vars), snapshot(g_vars), snapshot(d_stats)
+            rows.append({"step": step, "d_loss": float(d_loss), "g_loss": float(g_loss),
+                         "d_update": {"d_parameters_moved": moved(d0, d1),
+                                      "g_parameters_moved": moved(g0, g1)},
+                         "g_update": {"d_parameters_moved": moved(d1, d2),
+                                      "g_parameters_moved": moved(g1, g2)},
+                         # the generator's loss runs the discriminator in training mode:
+                         "d_statistics_moved_during_g_update": moved(s1, s2)})
+    summary = _sum_updates(rows)
+    summary["d_statistics_moved_during_g_update"] = float(
+        sum(r["d_statistics_moved_during_g_update"] for r in rows))
+    return {"steps": rows, "summary": summary,
+            "warnings": _dedupe(capture.warnings), "exceptions": _dedupe(capture.exceptions)}
+
+
+def _sum_updates(rows: list[dict]) -> dict:
+    return {update: {k: float(sum(r[update][k] for r in rows))
+                     for k in ("d_parameters_moved", "g_parameters_moved")}
+            for update in ("d_update", "g_update")}
+
+
+def library_step_experiment(images: np.ndarray, labels: np.ndarray, steps: int = 2,
+                            batch_size: int = 32, seed: int = 0, model: str = "acgan") -> dict:
+    """Keras 3 only: what ``ConditionalGAN.train_step`` moves at its D update and its G update.
+
+    Runs the library's ``train_step`` eagerly, with each optimizer's ``apply_gradients``
+    wrapped to snapshot both networks' trainable weights just before and just after it.
+    """
+    import tensorflow as tf
+
+    from acgan_lib.instrument import measuring_updates
+    from acgan_lib.training import build_gan
+
+    gan = build_gan(model, seed=seed, jit_compile=False)
+    d_vars = list(gan.discriminator.trainable_variables)
+    g_vars = list(gan.generator.trainable_variables)
+    rows: list[dict] = []
+
+    def record(update: str, moved_by: dict) -> None:
+        rows[-1][update] = moved_by
+
+    optimizers = {"d_update": gan.d_optimizer, "g_update": gan.g_optimizer}
+    with measuring_updates(optimizers, {"d": d_vars, "g": g_vars}, record):
+        for step in range(steps):
+            start = (step * batch_size) % max(len(images) - batch_size + 1, 1)
+            rows.append({"step": step})
+            logs = gan.train_step((tf.constant(images[start:start + batch_size]),
+                                   tf.constant(np.asarray(labels[start:start + batch_size],
+                                                          np.int32))))
+            rows[-1]["d_loss"], rows[-1]["g_loss"] = float(logs["d_loss"]), float(logs["g_loss"])
+    return {"steps": rows, "summary": _sum_updates(rows),
+            "d_optimizer_variables_built_for": len(d_vars),
+            "g_optimizer_variables_built_for": len(g_vars)}
+
+
+# ---------------------------------------------------------------------------------- reporting
+def markdown_table(rows: Sequence[dict], columns: dict[str, str] | None = None) -> str:
+    """A Markdown table of ``rows`` (dicts); ``columns`` maps keys to headers (default: all)."""
+    if not rows:
+        return "(no rows)"
+    columns = columns or {k: k for k in rows[0]}
+
+    def cell(value) -> str:
+        if isinstance(value, float):
+            text = "0" if value == 0 else f"{value:.6g}"
+        else:
+            text = "" if value is None else str(value)
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(columns.values()) + " |",
+             "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(cell(row.get(k)) for k in columns) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def calls_table(result: dict, variant: str = "shared_optimizer") -> str:
+    """One row per ``train_on_batch`` call of a :func:`freezing_experiment` result: checksums
+    (sum of absolute values and SHA-256 fingerprint) of each network's parameters before and
+    after, how far they moved, and the error if the call raised."""
+    rows = []
+    for c in result["article"][variant]["calls"]:
+        rows.append({
+            "step": c["step"], "call": f"`{c['call']}`",
+            "d_sum": f"{c['d_parameters_sum_abs_before']:.4f} → {c['d_parameters_sum_abs_after']:.4f}",
+            "d_sha": f"`{c['d_parameters_sha_before'][:8]}` → `{c['d_parameters_sha_after'][:8]}`",
+            "d_moved": c["d_parameters_moved"],
+            "g_sum": f"{c['g_parameters_sum_abs_before']:.4f} → {c['g_parameters_sum_abs_after']:.4f}",
+            "g_moved": c["g_parameters_moved"],
+            "error": c.get("error", ""),
+        })
+    return markdown_table(rows, {"step": "step", "call": "call", "d_sum": "D: sum of abs",
+                                 "d_sha": "D: fingerprint", "d_moved": "D moved",
+                                 "g_sum": "G: sum of abs", "g_moved": "G moved",
+                                 "error": "raised"})
+
+
+def problems_table(results: Sequence[dict], variant: str = "shared_optimizer") -> str:
+    """Every exception and warning of the article's program, per flavour."""
+    rows = []
+    for result in results:
+        run = result["article"][variant]
+        for kind, items in (("exception", run["exceptions"]), ("warning", run["warnings"])):
+            for item in items:
+                rows.append({"flavour": result["flavour"], "kind": kind,
+                             "type": item.get("type", item.get("category")),
+                             "where": ", ".join(item["where"]),
+                             "message": item["message"].replace("`", "'")})
+    return markdown_table(rows, {"flavour": "Keras", "kind": "kind", "type": "type",
+                                 "where": "where", "message": "message"})
+
+
+# ---------------------------------------------------------------------------------- the experiment
+def _versions(keras: ModuleType) -> dict:
+    import tensorflow as tf
+
+    return {"keras": keras.__version__, "tensorflow": tf.__version__,
+            "keras_module": keras.__name__, "python": sys.version.split()[0]}
+
+
+def _run_here(flavour: str, images: np.ndarray, labels: np.ndarray, steps: int,
+              batch_size: int, seed: int) -> dict:
+    keras = load_keras(flavour)
+    article = {
+        "shared_optimizer": run_article_pattern(keras, images, labels, steps, batch_size,
+                                                shared_optimizer=True, seed=seed),
+        "separate_optimizers": run_article_pattern(keras, images, labels, steps, batch_size,
+                                                   shared_optimizer=False, seed=seed),
+    }
+    if flavour == "keras2":  # the optimizer Adam was when the article was written (TF < 2.11)
+        article["shared_legacy_optimizer"] = run_article_pattern(
+            keras, images, labels, steps, batch_size, shared_optimizer=True, seed=seed,
+            legacy_optimizer=True)
+    return {
+        "flavour": flavour,
+        "versions": _versions(keras),
+        "steps": steps,
+        "batch_size": batch_size,
+        "article": article,
+        "explicit": explicit_step_experiment(keras, images, labels, steps, batch_size, seed),
+    }
+
+
+def default_batch(n: int = 512) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` real MNIST training images in [-1, 1] ``(n, 28, 28, 1)`` and their labels."""
+    from acgan_lib.data import load_mnist, scale_images
+
+    data = load_mnist(verbose=False)
+    return scale_images(data.x_train[:n]), data.y_train[:n].astype(np.int64)
+
+
+def freezing_experiment(flavour: str = "keras3", steps: int = 3, batch_size: int = 32,
+                        seed: int = 0, images: np.ndarray | None = None,
+                        labels: np.ndarray | None = None, timeout: float = 900) -> dict:
+    """Run the article's compile-then-freeze pattern (and the explicit-list step) on a flavour.
+
+    Returns a JSON-ready dict: versions; for the article pattern with a shared optimizer, with
+    separate optimizers and (Keras 2 only) with a shared legacy optimizer, the trainable-weight
+    counts each model reports, a record per
+    ``train_on_batch`` call (weight checksums and hashes before/after, how far each network's
+    parameters and BatchNormalization statistics moved), every warning, printed message and
+    exception; and the explicit-variable-list step's per-update movements.
+
+    ``"keras2"`` runs in a subprocess with ``TF_USE_LEGACY_KERAS=1`` (unless this process already
+    has it) and reads its JSON back; both flavours then see the same images.
+    """
+    if flavour not in FLAVOURS:
+        raise ValueError(f"unknown keras flavour {flavour!r}; choose one of {', '.join(FLAVOURS)}")
+    if steps < 1 or batch_size < 1:
+        raise ValueError(f"steps and batch_size must be >= 1, got {steps} and {batch_size}")
+    if images is None:
+        images, labels = default_batch(max(batch_size * steps, batch_size))
+    elif labels is None:
+        raise ValueError("give labels together with images")
+    images = np.asarray(images, np.float32)
+    if images.ndim == 3:
+        images = images[..., None]
+    labels = np.asarray(labels).reshape(-1)
+    if len(images) != len(labels) or len(images) < batch_size:
+        raise ValueError(f"need at least batch_size={batch_size} images with one label each, "
+                         f"got {len(images)} images and {len(labels)} labels")
+    if flavour == "keras3" or os.environ.get(LEGACY_ENV) == "1":
+        return _run_here(flavour, images, labels, steps, batch_size, seed)
+    return _run_subprocess(flavour, images, labels, steps, batch_size, seed, timeout)
+
+
+def _run_subprocess(flavour: str, images: np.ndarray, labels: np.ndarray, steps: int,
+                    batch_size: int, seed: int, timeout: float) -> dict:
+    env = dict(os.environ, **{LEGACY_ENV: "1"})
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    package_root = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+    with tempfile.TemporaryDirectory() as tmp:
+        batch, out = os.path.join(tmp, "batch.npz"), os.path.join(tmp, "result.json")
+        np.savez(batch, images=images, labels=labels)
+        command = [sys.executable, "-m", "acgan_lib.freezing", "--flavour", flavour,
+                   "--steps", str(steps), "--batch-size", str(batch_size), "--seed", str(seed),
+                   "--data", batch, "--out", out]
+        proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
+        if proc.returncode != 0 or not os.path.exists(out):
+            raise RuntimeError(f"the {flavour} subprocess failed (exit {proc.returncode}):\n"
+                               f"{proc.stderr[-3000:]}")
+        with open(out) as f:
+            return json.load(f)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m acgan_lib.freezing --flavour keras2 --json``: run the experiment, print JSON."""
+    parser = argparse.ArgumentParser(prog="python -m acgan_lib.freezing",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--flavour", choices=FLAVOURS, default="keras3")
+    parser.add_argument("--steps", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--data", help=".npz with arrays images and labels (default: MNIST)")
+    parser.add_argument("--out", help="write the JSON result to this file")
+    parser.add_argument("--json", action="store_true", help="print the JSON result")
+    args = parser.parse_args(argv)
+    images = labels = None
+    if args.data:
+        with np.load(args.data) as npz:
+            images, labels = npz["images"], npz["labels"]
+    with contextlib.redirect_stdout(sys.stderr):  # stdout carries only the JSON
+        result = freezing_experiment(args.flavour, args.steps, args.batch_size, args.seed,
+                                     images, labels)
+    text = json.dumps(result, indent=1)
+    if args.out:
+        Path(args.out).write_text(text)
+    if args.json or not args.out:
+        print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
