@@ -8,6 +8,7 @@ digits, next to the real-data reference row.
 from __future__ import annotations
 
 import csv
+import io
 import os
 import sys
 import time
@@ -17,7 +18,7 @@ import numpy as np
 
 from acgan_lib.data import NUM_CLASSES, MnistData
 from acgan_lib.evaluation import METRIC_COLUMNS, evaluate_generator, evaluate_real, real_set
-from acgan_lib.files import write_json
+from acgan_lib.files import write_json, write_text
 
 
 def compare_models(names: list[str] | None = None, run_dirs: list[str | os.PathLike] = (),
@@ -103,14 +104,14 @@ def write_comparison(rows: list[dict], out: str | os.PathLike) -> dict:
     paths = {"markdown": out / "comparison.md", "csv": out / "comparison.csv",
              "json": out / "comparison.json", "figure": out / "comparison.png",
              "samples": out / "samples.png", "confusion": out / "confusion.png"}
-    paths["markdown"].write_text(comparison_markdown(rows))
+    write_text(paths["markdown"], comparison_markdown(rows))
     fields = ["name", "kind", "model", "steps", "images_seen", *METRIC_COLUMNS,
               "classifier_accuracy_real", "n_per_class", "seed", "real_images"]
-    with open(paths["csv"], "w", newline="") as f:
-        writer = csv.DictWriter(f, fields, extrasaction="ignore")
-        writer.writeheader()
-        for r in rows:
-            writer.writerow({k: r.get(k) for k in fields})
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fields, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows({k: r.get(k) for k in fields} for r in rows)
+    write_text(paths["csv"], buffer.getvalue())
     write_json(paths["json"], [{k: v for k, v in r.items() if k != "generator"} for r in rows])
 
     names = [r["name"].replace(" (reference)", "\n(reference)") for r in rows]

@@ -23,7 +23,6 @@ import numpy as np
 
 from acgan_lib.validation import NUM_CLASSES, check_images, check_labels, check_positive_int
 
-IMAGE_SHAPE = (28, 28, 1)
 ENV_PATH = "ACGAN_MNIST_PATH"
 ENV_OFFLINE = "ACGAN_OFFLINE"
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")

@@ -32,6 +32,7 @@ import numpy as np
 from acgan_lib.article import (BETA_1, CALLS, FLAVOURS, LATENT_DIM, LEARNING_RATE, LEGACY_ENV,
                                ArticleBaseline, Observer, build_article_discriminator,
                                build_article_generator, checksum, load_keras, moved, snapshot)
+from acgan_lib.files import write_text
 from acgan_lib.validation import NUM_CLASSES
 
 
@@ -498,7 +499,7 @@ def main(argv: list[str] | None = None) -> int:
                                      images, labels)
     text = json.dumps(result, indent=1)
     if args.out:
-        Path(args.out).write_text(text)
+        write_text(args.out, text)
     if args.json or not args.out:
         print(text)
     return 0

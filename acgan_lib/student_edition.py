@@ -38,7 +38,6 @@ import tempfile
 from pathlib import Path
 
 SOLUTION_TAG = "solution"
-SCAFFOLD_TAG = "exercise-scaffold"
 MARKER_FILE = ".student-edition"
 EXECUTE_CHOICES = ("config", "auto", "force", "cache", "off")
 _OPEN = re.compile(r"^(?P<indent>[ \t]{0,3})(?P<fence>`{3,}|:{3,})\{(?P<name>solution(?:-start|"

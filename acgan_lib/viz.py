@@ -109,16 +109,13 @@ def show_grid(picture: np.ndarray, title: str | None = None, ax=None, row_labels
 class SampleGridCallback(keras.callbacks.Callback):
     """Save a sample grid from fixed noise at the end of every epoch (``grid_epoch_NNN.png``)."""
 
-    def __init__(self, directory: str | os.PathLike, per_class: int = 10, seed: int = 0,
-                 every: int = 1):
+    def __init__(self, directory: str | os.PathLike, per_class: int = 10, seed: int = 0):
         super().__init__()
         self.directory = Path(directory)
-        self.per_class, self.seed, self.every = per_class, seed, every
+        self.per_class, self.seed = per_class, seed
         self.paths: list[Path] = []
 
     def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.every:
-            return
         path = self.directory / f"grid_epoch_{epoch + 1:03d}.png"
         self.paths.append(save_grid(self.model.generator, path, self.per_class, self.seed))
 
