@@ -39,7 +39,9 @@ import argparse
 import json
 import os
 import platform
+import re
 import statistics
+import string
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -480,136 +482,74 @@ def write_outputs(results: dict, out_dir: Path) -> None:
     (out_dir / "RESULTS.md").write_text(render_markdown(results))
 
 
+TEMPLATE = HERE / "RESULTS.template.md"
+
+
+def _sections(path: Path = TEMPLATE) -> dict[str, string.Template]:
+    """The template's sections: the text after each ``<!-- section: NAME -->`` line."""
+    parts = re.split(r"^<!-- section: ([a-z_]+) -->\n", path.read_text(), flags=re.M)
+    return {name: string.Template(text) for name, text in zip(parts[1::2], parts[2::2])}
+
+
 def render_markdown(results: dict) -> str:
-    m = results["machine"]
-    lines = ["# Training speed: results", "",
-             "Written by `python benchmarks/bench_training.py` (do not edit by hand: re-run it). "
-             "The same numbers are in `benchmarks/results.json`, which the book reads.", ""]
+    """RESULTS.md: the prose of ``RESULTS.template.md`` with the numbers of ``results``."""
+    t = _sections()
+    out = [t["header"].substitute()]
     cpu = results.get("cpu")
     if cpu:
-        cm = cpu.get("machine", m)
-        lines += [
-            "## CPU: images per second, side by side", "",
-            f"Measured {cpu['measured_at']} with `{cpu['command']}` on: {cm['cpu']}, "
-            f"{cm['cpu_cores']} cores; TensorFlow {cm['tensorflow']}, Keras {cm['keras']}; "
-            f"{cm['platform']}.", "",
-            f"Data: {cpu['data']}. Architecture: the article's ACGAN (generator 327,113 + "
-            f"discriminator 94,987 parameters). {cpu['repetitions']} repetitions of "
-            f"{cpu['steps_per_repetition']} steps (batch {cpu['batch_size']}) after a warm-up; "
-            f"the contenders run interleaved, one repetition each per round, so a change in the "
-            f"machine's load slows all of them alike. Median and min-max over the repetitions.",
-            "",
-            f"Load average (1, 5, 15 min) at the start of the timed rounds: "
-            f"{cpu['load_average_during'][0]}, at the end: {cpu['load_average_during'][1]}. "
-            + (cpu.get("contention_note") or ""), "",
-            "```text", cpu_table(cpu), "```", "",
-            f"**The library's default training (XLA) runs at {cpu['default_ratio']:.2f}x the "
-            f"article loop's images per second; the fastest configuration at the same batch "
-            f"size, {cpu['best_same_batch']['name']}, at {cpu['best_same_batch']['ratio']:.2f}x"
-            f"** (target: at least {cpu['target_ratio']:.0f}x with both networks training: "
-            f"{'met' if cpu['target_met'] else 'NOT met'}). Paired per-round ratios of the "
-            f"default: {_default_row(cpu)['paired_ratios']}.", "",
-            f"Both networks train in every `acgan_lib` configuration (their trainable weights "
-            f"changed during the run). The baseline's discriminator "
-            + ("**does not train**: its weights are bit-for-bit unchanged after the run. On "
-               "Keras 3, `trainable` is read when a step runs, so the freeze that the article "
-               "applies for the combined model also freezes the discriminator's own "
-               "`train_on_batch` (Keras warns: \"The model does not have any trainable "
-               "weights\"). The baseline therefore does *less* work per step than the library's "
-               f"step, which updates both networks, and is still {cpu['default_ratio']:.1f}x "
-               f"slower than the default and {cpu['best_same_batch']['ratio']:.1f}x slower than "
-               f"the fastest configuration at its batch size."
-               if cpu["baseline_discriminator_trains"] is False else
-               "changed too (this Keras version honours the article's compile-then-freeze)."),
-            "",
-        ]
+        cm = cpu.get("machine", results["machine"])
+        out.append(t["cpu"].substitute(
+            measured_at=cpu["measured_at"], command=cpu["command"], cpu=cm["cpu"],
+            cores=cm["cpu_cores"], tensorflow=cm["tensorflow"], keras=cm["keras"],
+            platform=cm["platform"], data=cpu["data"], repetitions=cpu["repetitions"],
+            steps=cpu["steps_per_repetition"], batch=cpu["batch_size"],
+            load_start=cpu["load_average_during"][0], load_end=cpu["load_average_during"][1],
+            contention=cpu.get("contention_note") or "", table=cpu_table(cpu),
+            default_ratio=f"{cpu['default_ratio']:.2f}", best_name=cpu["best_same_batch"]["name"],
+            best_ratio=f"{cpu['best_same_batch']['ratio']:.2f}",
+            target=f"{cpu['target_ratio']:.0f}",
+            target_verdict="met" if cpu["target_met"] else "NOT met",
+            paired=_default_row(cpu)["paired_ratios"]))
+        frozen = cpu["baseline_discriminator_trains"] is False
+        out.append(t["baseline_frozen" if frozen else "baseline_trains"].substitute(
+            default_ratio1=f"{cpu['default_ratio']:.1f}",
+            best_ratio1=f"{cpu['best_same_batch']['ratio']:.1f}"))
     prof = results.get("profile")
     if prof:
-        lines += ["### Where the time of one step goes (batch 256, compiled with XLA)", "",
-                  "| part | ms (median) | share of the step |", "|---|---:|---:|"]
-        for part in prof["parts"]:
-            lines.append(f"| {part['name']} | {part['ms']:.0f} | {part['share']:.0%} |")
-        lines += ["", prof["note"], ""]
+        rows = "\n".join(f"| {p['name']} | {p['ms']:.0f} | {p['share']:.0%} |"
+                         for p in prof["parts"])
+        out.append(t["profile"].substitute(rows=rows, note=prof["note"]))
         if cpu:
-            lines += [budget_paragraph(cpu, prof), ""]
+            out.append(budget_paragraph(cpu, prof, t) + "\n\n")
     pipe = results.get("input_pipeline")
-    if pipe:
-        lines += ["### Input pipeline", "",
-                  f"`make_dataset` alone (cache, shuffle, batch 256, prefetch) delivers "
-                  f"{pipe['images_per_s']:,.0f} images/s on this machine ({pipe['images']:,} "
-                  f"images, second pass, from the cache): "
-                  f"{pipe['images_per_s'] / max(cpu['default_images_per_s'], 1e-9):,.0f} times "
-                  f"what the CPU train step consumes, so input is never the bottleneck here."
-                  if cpu else f"{pipe['images_per_s']:,.0f} images/s.", ""]
+    if pipe and cpu:
+        out.append(t["pipeline"].substitute(
+            images_per_s=f"{pipe['images_per_s']:,.0f}", images=f"{pipe['images']:,}",
+            times=f"{pipe['images_per_s'] / max(cpu['default_images_per_s'], 1e-9):,.0f}"))
     if cpu and cpu.get("changes"):
-        lines += ["### Each change, measured", "",
-                  "Speed-up of one change at a time: the median over rounds of (images/s with it) "
-                  "/ (images/s without it) in the same round, and the range.", "",
-                  "| change | speed-up | range |", "|---|---:|---:|"]
-        for c in cpu["changes"]:
-            lines.append(f"| {c['change']} | {c['speedup_median']:.2f}x | "
-                         f"{c['speedup_min']:.2f}-{c['speedup_max']:.2f} |")
-        lines += [""] + [f"- {note}" for note in CHANGE_NOTES] + [""]
+        rows = "\n".join(f"| {c['change']} | {c['speedup_median']:.2f}x | "
+                         f"{c['speedup_min']:.2f}-{c['speedup_max']:.2f} |"
+                         for c in cpu["changes"])
+        out.append(t["changes"].substitute(rows=rows))
     if results.get("time_to_quality"):
-        lines += time_to_quality_lines(results["time_to_quality"])
+        out.append(t["time_to_quality"].substitute(
+            rows=time_to_quality_rows(results["time_to_quality"])))
     gpu = results.get("gpu") or {"measured": False}
-    lines += ["## GPU: seconds per full-MNIST epoch", ""]
     if not gpu.get("measured"):
-        lines += ["**Not yet measured**: no GPU was available when this file was written. On a GPU "
-                  "machine run `python benchmarks/bench_training.py --gpu --data mnist.npz` "
-                  "(a few minutes); it adds this section. Target: one epoch of the default "
-                  "ACGAN in at most 1 s on an H200-class GPU.", ""]
+        out.append(t["gpu_unmeasured"].substitute())
     else:
-        gm = gpu.get("machine", m)
-        lines += [f"Measured {gpu['measured_at']} on {', '.join(gm['gpus']) or 'a GPU'} "
-                  f"(TensorFlow {gm['tensorflow']}). Data: {gpu['data']}.", "",
-                  "| configuration | batch | s per epoch (median) | images/s | D trains | "
-                  "G trains |", "|---|---:|---:|---:|---|---|"]
-        for r in gpu["configurations"]:
-            lines.append(f"| {r['name']} | {r['batch_size']} | {r['median_epoch_s']:.2f} | "
+        gm = gpu.get("machine", results["machine"])
+        rows = "\n".join(f"| {r['name']} | {r['batch_size']} | {r['median_epoch_s']:.2f} | "
                          f"{r['images_per_s']:,} | {_yes(r['discriminator_trains'])} | "
-                         f"{_yes(r['generator_trains'])} |")
-        lines += ["", f"Default: {gpu['default_epoch_s']:.2f} s per epoch (target <= "
-                  f"{gpu['target_default_epoch_s']:.0f} s); fastest: {gpu['fastest']['name']}, "
-                  f"{gpu['fastest']['epoch_s']:.2f} s.", ""]
-    lines += ["## Keys of `results.json`", "",
-              "- `cpu.contenders[]`: `name`, `kind` (baseline / acgan_lib), `batch_size`, "
-              "`jit_compile`, `steps_per_execution`, `mixed_precision`, `fused_upsampling`, "
-              "`images_per_s` (one per "
-              "repetition), `median_images_per_s`, `min_images_per_s`, `max_images_per_s`, "
-              "`ratio_to_baseline` (ratio of medians), `paired_ratios` (per round), "
-              "`discriminator_trains`, `generator_trains`, `skipped` (reason or null).",
-              "- `cpu.baseline_images_per_s`, `cpu.default_images_per_s`, `cpu.default_ratio`, "
-              "`cpu.best_same_batch`, `cpu.target_met`, `cpu.baseline_discriminator_trains`.",
-              "- `cpu.machine`: `cpu`, `cpu_cores`, `tensorflow`, `keras`, `load_average`.",
-              "- `cpu.changes[]`: `change`, `with`, `without`, `speedup_median`, `speedup_min`, "
-              "`speedup_max` (paired per round).",
-              "- `profile.parts[]` (`name`, `ms`, `share`), `profile.article_loop_estimate_ms`, "
-              "`profile.ratio_bound_default`, `profile.budget` (the step's time budget, in ms); "
-              "`input_pipeline.images_per_s` (full runs only).",
-              "- `gpu.measured` (false until a GPU run); then `gpu.configurations[]`, "
-              "`gpu.default_epoch_s`, `gpu.fastest`.", ""]
-    return "\n".join(lines)
-
-
-CHANGE_NOTES = [
-    "What the library already did before this benchmark (so there is nothing left to gain "
-    "there): "
-    "the train step is one compiled function (`fit` traces `train_step` once; no per-step numpy "
-    "conversion), runs the generator forward once for both updates (the article's loop runs it "
-    "three times), and takes its input from `make_dataset` (cached, shuffled, batched with "
-    "`drop_remainder` so one compiled step serves all batches, prefetched).",
-    "Fused upsampling is exact arithmetic rewritten: a 3x3 convolution of a x2 nearest-neighbour "
-    "upsampled image reads only a 2x2 neighbourhood of the small image, so its nine taps fold "
-    "into four 2x2 kernels (one per output-pixel parity): 16 instead of 36 multiply-adds per "
-    "small pixel and channel pair, in the two convolutions that are ~98% of the generator's "
-    "arithmetic. Same weights (checkpoints interchangeable), same outputs and gradients up to "
-    "float rounding (tests/test_fused_upsampling.py). It is opt-in: "
-    "`build_gan(..., fused_upsampling=True)`.",
-    "`steps_per_execution` removes Python and dispatch overhead between steps; on a CPU, where "
-    "one step takes about a second, that overhead is negligible, so expect no gain here (it "
-    "matters on a GPU, where a step takes milliseconds).",
-]
+                         f"{_yes(r['generator_trains'])} |" for r in gpu["configurations"])
+        out.append(t["gpu_measured"].substitute(
+            measured_at=gpu["measured_at"], gpus=", ".join(gm["gpus"]) or "a GPU",
+            tensorflow=gm["tensorflow"], data=gpu["data"], rows=rows,
+            default_s=f"{gpu['default_epoch_s']:.2f}",
+            target_s=f"{gpu['target_default_epoch_s']:.0f}",
+            fastest_name=gpu["fastest"]["name"], fastest_s=f"{gpu['fastest']['epoch_s']:.2f}"))
+    out.append(t["keys"].substitute())
+    return "".join(out)
 
 
 def step_budget(cpu: dict, prof: dict) -> dict:
@@ -630,33 +570,24 @@ def step_budget(cpu: dict, prof: dict) -> dict:
             "target_step_ms": round(base_ms / cpu["target_ratio"], 1)}
 
 
-def budget_paragraph(cpu: dict, prof: dict) -> str:
+def budget_paragraph(cpu: dict, prof: dict, sections: dict | None = None) -> str:
     """The step's time budget (``prof["budget"]``) in words, with the verdict on the target."""
+    t = sections or _sections()
     b = prof["budget"]
-    text = (f"**The time budget of one step (batch {b['batch_size']}).** The article's loop took "
-            f"{b['baseline_ms']:,.0f} ms per step, the library's default {b['default_ms']:,.0f} ms "
-            f"and the fastest configuration {b['best_ms']:,.0f} ms. With every pass at compiled "
-            f"speed the article's loop would take about {b['article_at_compiled_speed_ms']:,.0f} "
-            f"ms, so of its extra {b['extra_ms']:,.0f} ms over the default, about "
-            f"{b['extra_arithmetic_ms']:,.0f} ms is arithmetic that the library does not do (two "
-            f"extra generator forward passes) and about {b['eager_overhead_ms']:,.0f} ms is "
-            f"overhead (eager execution, numpy conversions, separate calls). The library removes "
-            f"both; what is left is the generator's convolutions, which no training loop can "
-            f"skip. ")
+    target = f"{cpu['target_ratio']:.0f}"
     if cpu["target_met"]:
-        return text + f"That is enough for the {cpu['target_ratio']:.0f}x target on this machine."
-    return text + (
-        f"A {cpu['target_ratio']:.0f}x ratio would need a step of {b['target_step_ms']:,.0f} ms: "
-        f"less than "
-        f"the generator's forward and backward passes alone take on this CPU "
-        f"({_part_ms(prof, 'generator forward + backward'):,.0f} ms, or "
-        f"{_part_ms(prof, 'generator forward + backward, fused upsampling'):,.0f} ms with the "
-        f"fused upsampling). So on this CPU the target is out of reach of any training loop "
-        f"with the same architecture, batch and convolution kernels: the article's loop spends "
-        f"most of its time in the same convolutions. The target suits a GPU, where the "
-        f"arithmetic of a step takes milliseconds and each eager call and `train_on_batch` is "
-        f"expected to cost as much again; the GPU section below says whether that was "
-        f"measured.")
+        verdict = t["budget_met"].substitute(target=target)
+    else:
+        verdict = t["budget_not_met"].substitute(
+            target=target, target_ms=f"{b['target_step_ms']:,.0f}",
+            generator_ms=f"{_part_ms(prof, 'generator forward + backward'):,.0f}",
+            fused_ms=f"{_part_ms(prof, 'generator forward + backward, fused upsampling'):,.0f}")
+    return t["budget"].substitute(
+        batch=b["batch_size"], baseline_ms=f"{b['baseline_ms']:,.0f}",
+        default_ms=f"{b['default_ms']:,.0f}", best_ms=f"{b['best_ms']:,.0f}",
+        compiled_ms=f"{b['article_at_compiled_speed_ms']:,.0f}", extra_ms=f"{b['extra_ms']:,.0f}",
+        arithmetic_ms=f"{b['extra_arithmetic_ms']:,.0f}",
+        overhead_ms=f"{b['eager_overhead_ms']:,.0f}", verdict=verdict.strip()).strip()
 
 
 def _part_ms(prof: dict, name: str) -> float:
@@ -851,19 +782,9 @@ def study_time_to_quality() -> dict:
     return time_to_quality(load_study())
 
 
-def time_to_quality_lines(table: dict) -> list[str]:
-    """The time-to-quality section of RESULTS.md."""
-    lines = ["## Time to quality: how long until the digits are the ones asked for", "",
-             "From the training curves of the study (`python -m acgan_lib study`, full MNIST, "
-             "2 CPU cores; `acgan_lib/results/study.json`): the training images and minutes "
-             "(training time without the curve's own evaluations) until the shipped "
-             "classifier first reads at least 90% and 95% of the generated digits as the digit "
-             "asked for (curve: 100 images per digit, fixed noise). Median over the seeds that "
-             "got there; \"never\" when no seed did within its budget. Minutes are each run's "
-             "own: the runs shared the machine with other work at times, so read the images "
-             "first (minutes = images / images per second).", "",
-             "| model | budget | seeds | 90%: reached | images | minutes | 95%: reached | "
-             "images | minutes |", "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+def time_to_quality_rows(table: dict) -> str:
+    """The rows of RESULTS.md's time-to-quality table."""
+    lines = []
     for arm in table.values():
         cells = [arm["model"], f"{arm['epochs']} epochs, batch {arm['batch_size']}",
                  str(arm["seeds"])]
@@ -875,7 +796,7 @@ def time_to_quality_lines(table: dict) -> list[str]:
             else:
                 cells += [f"never (0 of {arm['seeds']})", "-", "-"]
         lines.append("| " + " | ".join(cells) + " |")
-    return lines + [""]
+    return "\n".join(lines)
 
 
 def args_contention(machine: dict) -> str:
