@@ -188,3 +188,16 @@ def test_glue_prints_when_myst_nb_is_missing(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "myst_nb", None)  # makes `from myst_nb import ...` fail
     assert glue("accuracy", "97.5%") is None
     assert capsys.readouterr().out == "[accuracy] 97.5%\n"
+
+
+def test_the_intro_states_the_shipped_budget():
+    """book/intro.md is prose without code: its budget sentence is checked against every
+    shipped model's manifest here, so a re-trained model cannot leave it stale."""
+    from acgan_lib.pretrained import SHIPPED_NAMES, pretrained_manifest
+
+    intro = (ROOT / "book" / "intro.md").read_text()
+    for name in SHIPPED_NAMES:
+        m = pretrained_manifest(name)
+        stated = (f"train for {m['epochs']} epochs at batch {m['batch_size']}\n"
+                  f"({m['steps']:,} steps)")
+        assert stated in intro, f"book/intro.md does not state {name}'s budget: {stated!r}"
