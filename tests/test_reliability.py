@@ -41,7 +41,7 @@ from acgan_lib.data import load_mnist, make_dataset  # noqa: E402
 from acgan_lib.reproducibility import make_repeatable  # noqa: E402
 from acgan_lib.runs import load_run, train_run  # noqa: E402
 from acgan_lib.training import TrainConfig, build_gan  # noqa: E402
-from acgan_lib.viz import sample_grid, save_png  # noqa: E402
+from acgan_lib.viz import save_grid  # noqa: E402
 
 EPOCHS, STEPS, BATCH = 6, 3, 32
 ENV = {**os.environ, "ACGAN_OFFLINE": "1", "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1",
@@ -173,7 +173,8 @@ def _interrupt_and_resume(run, command, root, sample_npz, started) -> dict:
     # grid of an epoch whose checkpoint was never written. Plant them, as a kill at the
     # worst moment would, to check that the next run ignores and removes them.
     planted = [run / "checkpoints" / f".ckpt-{e2 + 1:06d}.npz.k1ll.tmp",
-               run / ".manifest.json.tmp", run / "grids" / f".grid_epoch_{e2 + 1:03d}.png.tmp.png"]
+               run / ".manifest.json.tmp",
+               run / "grids" / f".grid_epoch_{e2 + 1:03d}.png.k1ll.tmp"]
     planted[0].write_bytes(latest.read_bytes()[: latest.stat().st_size // 2])
     planted[1].write_text('{"half": ')
     planted[2].write_bytes(b"\x89PNG half")
@@ -275,9 +276,9 @@ def test_same_seed_and_weights_give_byte_identical_grids(chain, tmp_path):
     pictures = []
     for i in range(2):  # two models loaded from the same weights
         gan, _ = load_run(run)
-        pictures.append(save_png(sample_grid(gan.generator, seed=0), tmp_path / f"{i}.png"))
+        pictures.append(save_grid(gan.generator, tmp_path / f"{i}.png", seed=0))
     assert pictures[0].read_bytes() == pictures[1].read_bytes() == written_by_training
-    other_seed = save_png(sample_grid(gan.generator, seed=1), tmp_path / "seed1.png")
+    other_seed = save_grid(gan.generator, tmp_path / "seed1.png", seed=1)
     assert other_seed.read_bytes() != written_by_training
     with contextlib.redirect_stdout(io.StringIO()):
         assert main(["generate", str(run), "--seed", "0", "--out", str(tmp_path / "cli.png")]) == 0
@@ -393,7 +394,7 @@ def test_interrupted_write_leaves_old_file_and_no_temporary(tmp_path, monkeypatc
 
 def test_list_checkpoints_ignores_temporaries_and_cleanup_removes_only_them(tmp_path):
     keep = ["ckpt-000001.npz", "ckpt-000002.npz", "notes.txt", "ckpt-2.npz"]
-    stale = [".ckpt-000003.npz.ab12cd.tmp", ".config.json.tmp", ".grid_epoch_003.png.tmp.png"]
+    stale = [".ckpt-000003.npz.ab12cd.tmp", ".config.json.tmp", ".grid_epoch_003.png.ab12cd.tmp"]
     for name in keep + stale:
         (tmp_path / name).write_bytes(b"x")
     assert [p.name for p in ckpt.list_checkpoints(tmp_path)] == keep[:2]
