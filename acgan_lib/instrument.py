@@ -113,8 +113,7 @@ def measuring_updates(optimizers: dict, networks: dict,
     Euclidean distance between the values before and after) each network's
     ``networks[network]`` variables moved in that update; 0.0 means bit-for-bit unchanged."""
 
-    def snapshot(variables):
-        return [np.array(v.numpy(), dtype=np.float64, copy=True) for v in variables]
+    from acgan_lib.article import moved, snapshot  # numpy only: no Keras import
 
     def wrap(name, optimizer):
         original = optimizer.apply_gradients
@@ -122,9 +121,8 @@ def measuring_updates(optimizers: dict, networks: dict,
         def apply_gradients(grads_and_vars, *args, **kwargs):
             before = {n: snapshot(vs) for n, vs in networks.items()}
             out = original(grads_and_vars, *args, **kwargs)
-            record(name, {f"{n}_parameters_moved": float(np.sqrt(sum(
-                np.sum((a.numpy().astype(np.float64) - b) ** 2) for b, a in zip(before[n], vs))))
-                for n, vs in networks.items()})
+            record(name, {f"{n}_parameters_moved": moved(before[n], snapshot(vs))
+                          for n, vs in networks.items()})
             return out
         return apply_gradients
 
