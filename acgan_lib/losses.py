@@ -27,16 +27,26 @@ def _f32(x):
     return ops.cast(x, "float32")
 
 
-def adversarial_loss(real_logits, target_real: bool):
-    """Mean binary cross-entropy of real/fake logits against an all-real or all-fake target."""
+def adversarial_loss(real_logits, target_real: bool, smoothing: float = 0.0):
+    """Mean binary cross-entropy of real/fake logits against an all-real or all-fake target
+    (an all-real target of ``1 - smoothing``)."""
     real_logits = _f32(real_logits)
-    target = ops.ones_like(real_logits) if target_real else ops.zeros_like(real_logits)
+    if target_real:
+        target = ops.full_like(real_logits, 1.0 - smoothing)
+    else:
+        target = ops.zeros_like(real_logits)
     return _bce(target, real_logits)
 
 
-def discriminator_adversarial_loss(real_image_logits, fake_image_logits):
-    """``-L_S`` for the discriminator: call real images real and generated images fake."""
-    return adversarial_loss(real_image_logits, True) + adversarial_loss(fake_image_logits, False)
+def discriminator_adversarial_loss(real_image_logits, fake_image_logits,
+                                   real_smoothing: float = 0.0):
+    """``-L_S`` for the discriminator: call real images real and generated images fake.
+
+    ``real_smoothing`` > 0 is one-sided label smoothing (Salimans et al., 2016): real images'
+    target becomes ``1 - real_smoothing``, which keeps the discriminator from growing
+    over-confident; generated images' target stays 0."""
+    return (adversarial_loss(real_image_logits, True, real_smoothing)
+            + adversarial_loss(fake_image_logits, False))
 
 
 def generator_adversarial_loss(fake_image_logits):

@@ -89,6 +89,11 @@ STUDIES: dict[str, tuple[PlannedRun, ...]] = {
     # The article's own budget: 20 epochs at batch 256 (4,680 steps, 1.2 million images).
     "article-budget": tuple(PlannedRun(m, 0, 20, 256)
                             for m in ("acgan", "cgan-concat", "cgan-multiply")),
+    # Candidate recipes for the ACGAN the course recommends, at the shipped budget: each
+    # changes one thing of acgan-real-aux (see MODEL_SPECS).
+    "recipes": tuple(PlannedRun(m, 0) for m in ("acgan-real-aux-concat",
+                                                "acgan-real-aux-smooth",
+                                                "acgan-real-aux-light")),
 }
 
 

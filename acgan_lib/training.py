@@ -34,6 +34,8 @@ class GANSpec:
     auxiliary: bool  # ACGAN (auxiliary classifier) or CGAN (label-conditioned discriminator)
     fake_aux_weight: float = 1.0  # weight of the class loss on generated images, in D's loss
     description: str = ""
+    generator_aux_weight: float = 1.0  # weight of the class loss in the generator's loss
+    real_label_smoothing: float = 0.0  # one-sided: D's target for real images is 1 - this
 
 
 MODEL_SPECS: dict[str, GANSpec] = {
@@ -50,6 +52,17 @@ MODEL_SPECS: dict[str, GANSpec] = {
         GANSpec("cgan-multiply", "multiply", False, 0.0,
                 "CGAN with the article's Embedding x noise generator; label-conditioned "
                 "discriminator"),
+        # Candidate recipes for an ACGAN that meets the course's targets: each changes one
+        # thing of acgan-real-aux (study "recipes").
+        GANSpec("acgan-real-aux-concat", "concat", True, 0.0,
+                "acgan-real-aux with the one-hot concatenating generator instead of "
+                "Embedding x noise"),
+        GANSpec("acgan-real-aux-smooth", "multiply", True, 0.0,
+                "acgan-real-aux with one-sided label smoothing: the discriminator's target "
+                "for real images is 0.9", real_label_smoothing=0.1),
+        GANSpec("acgan-real-aux-light", "multiply", True, 0.0,
+                "acgan-real-aux with the generator's class loss weighted 0.2 instead of 1",
+                generator_aux_weight=0.2),
     )
 }
 
@@ -74,14 +87,16 @@ class ConditionalGAN(keras.Model):
         fake_aux_weight: weight of the class loss on generated images in the discriminator's
             loss (1 = ACGAN paper; 0 = classifier trained on real images only).
         generator_aux_weight: weight of the class loss in the generator's loss.
+        real_label_smoothing: one-sided label smoothing (Salimans et al., 2016): the
+            discriminator's target for real images is ``1 - real_label_smoothing``.
         seed: noise and fake labels are drawn from ``(seed, step)`` with stateless ops, so a run
             (and a resumed run) sees the same noise at the same step.
     """
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, auxiliary: bool = True,
                  latent_dim: int = LATENT_DIM, num_classes: int = NUM_CLASSES,
-                 fake_aux_weight: float = 1.0, generator_aux_weight: float = 1.0, seed: int = 0,
-                 **kwargs):
+                 fake_aux_weight: float = 1.0, generator_aux_weight: float = 1.0,
+                 real_label_smoothing: float = 0.0, seed: int = 0, **kwargs):
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
@@ -90,6 +105,10 @@ class ConditionalGAN(keras.Model):
         self.num_classes = num_classes
         self.fake_aux_weight = float(fake_aux_weight)
         self.generator_aux_weight = float(generator_aux_weight)
+        if not 0.0 <= real_label_smoothing < 0.5:
+            raise ValueError(f"real_label_smoothing must be in [0, 0.5), got "
+                             f"{real_label_smoothing!r}; 0.1 is the usual value")
+        self.real_label_smoothing = float(real_label_smoothing)
         self.seed = int(seed)
         names = ["d_loss", "g_loss", "d_accuracy_real", "d_accuracy_fake"]
         if auxiliary:
@@ -170,7 +189,8 @@ class ConditionalGAN(keras.Model):
         with tf.GradientTape() as tape:
             real_logit, real_class = self._discriminate(real_images, real_labels)
             fake_logit, fake_class = self._discriminate(fake_images, fake_labels)
-            d_loss = losses.discriminator_adversarial_loss(real_logit, fake_logit)
+            d_loss = losses.discriminator_adversarial_loss(real_logit, fake_logit,
+                                                           self.real_label_smoothing)
             values = {"d_accuracy_real": losses.real_accuracy(real_logit, True),
                       "d_accuracy_fake": losses.real_accuracy(fake_logit, False)}
             if self.auxiliary:
@@ -329,7 +349,8 @@ def build_gan(name: str = "acgan", latent_dim: int = LATENT_DIM, seed: int = 0,
         build_discriminator(auxiliary_classifier=spec.auxiliary,
                             label_conditioning=not spec.auxiliary),
         auxiliary=spec.auxiliary, latent_dim=latent_dim, fake_aux_weight=spec.fake_aux_weight,
-        seed=seed, name=name.replace("-", "_"),
+        generator_aux_weight=spec.generator_aux_weight,
+        real_label_smoothing=spec.real_label_smoothing, seed=seed, name=name.replace("-", "_"),
     )
     gan.compile(**compile_kwargs)
     return gan

@@ -88,6 +88,25 @@ def test_losses_from_logits_are_stable_and_correct():
     assert float(losses.real_accuracy(logits, True)) == 0.5
 
 
+def test_one_sided_label_smoothing_moves_only_the_real_target():
+    zero = tf.constant([[0.0]])
+    # At logit 0 the loss is log 2 whatever the target; at a large logit, a target of 0.9
+    # costs 0.1 * logit: the discriminator is kept from growing over-confident.
+    np.testing.assert_allclose(float(losses.adversarial_loss(zero, True, 0.1)), np.log(2),
+                               rtol=1e-5)
+    big = tf.constant([[20.0]])
+    np.testing.assert_allclose(float(losses.adversarial_loss(big, True, 0.1)), 2.0, rtol=1e-4)
+    fake = tf.constant([[-20.0]])
+    np.testing.assert_allclose(float(losses.discriminator_adversarial_loss(big, fake, 0.1)),
+                               float(losses.adversarial_loss(big, True, 0.1))
+                               + float(losses.adversarial_loss(fake, False)), rtol=1e-6)
+    assert build_gan("acgan-real-aux-smooth", jit_compile=False).real_label_smoothing == 0.1
+    assert build_gan("acgan-real-aux-light", jit_compile=False).generator_aux_weight == 0.2
+    with pytest.raises(ValueError, match="real_label_smoothing"):
+        gan = build_gan("acgan", jit_compile=False)
+        type(gan)(gan.generator, gan.discriminator, real_label_smoothing=0.7)
+
+
 def _batch_view_accuracy(discriminator, x, y, batch_size=250, seed=0):
     """The auxiliary accuracy with batch statistics, in batches that mix digits (as in
     training); the moving averages are restored afterwards."""
