@@ -110,6 +110,13 @@ def _count(value) -> str:
     return f"{value:,}" if isinstance(value, int) else "?"
 
 
+def _data_name(data_info: dict) -> str:
+    """``"MNIST (mnist.npz)"`` for a file, else the source's name (``"sample"``, ``"keras"``)."""
+    if data_info.get("source") == "path":
+        return f"MNIST ({Path(str(data_info.get('origin', 'mnist.npz'))).name})"
+    return str(data_info.get("source", "?"))
+
+
 class Loaded(NamedTuple):
     """What :func:`load_or_train` returns: ``gan, how, manifest, message = ...``."""
 
@@ -153,7 +160,7 @@ def load_or_train(name: str, train: bool | None = None, epochs: int = 1,
         message = (f"Loaded the shipped {name!r} checkpoint: trained with `{manifest.get('command')}`"
                    f" for {_count(manifest.get('steps'))} steps (batch "
                    f"{manifest.get('batch_size')}, {_count(data_info.get('train_images'))} "
-                   f"{data_info.get('source', '?')} training images, "
+                   f"{_data_name(data_info)} training images, "
                    f"{(manifest.get('wall_clock_seconds') or 0) / 60:.0f} min). "
                    f"Set train=True (or {ENV_TRAIN}=1) to train it here instead.")
         how = "loaded"

@@ -78,6 +78,14 @@ class PlannedRun:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def command(self, data: str = "mnist.npz") -> str:
+        """The command that trains this run on its own, as the study does (``data``: the full
+        MNIST file), into ``runs/study/<run id>``."""
+        steps = f" --steps-per-epoch {self.steps_per_epoch}" if self.steps_per_epoch else ""
+        return (f"python -m acgan_lib train --model {self.model} --epochs {self.epochs} "
+                f"--batch-size {self.batch_size} --seed {self.seed}{steps} --data {data} "
+                f"--out {(RUNS_ROOT / self.run_id).as_posix()}")
+
 
 SHIPPED_MODELS = ("acgan", "acgan-real-aux", "cgan-concat", "cgan-multiply")
 
@@ -124,7 +132,7 @@ def collect_result(run: PlannedRun, run_dir, data, n_per_class: int = FINAL_N_PE
     evaluating = sum(r["evaluation_seconds"] for r in curve)
     return {
         "run_id": run.run_id, "arm": run.arm, "plan": run.to_dict(),
-        "command": manifest["command"], "data": manifest["data"],
+        "command": run.command(), "data": manifest["data"],
         "steps": manifest["steps"], "steps_per_epoch": manifest["steps_per_epoch"],
         "images_seen": manifest["images_seen"],
         "wall_clock_seconds": manifest["wall_clock_seconds"],
@@ -175,12 +183,7 @@ def run_study(runs: list[PlannedRun], data, runs_root=None, results_dir=None,
         else:
             log(f"[{i}/{len(runs)}] {run.run_id}: training into {run_dir}")
             train_run(run.config(), run_dir, data, steps_per_epoch=run.steps_per_epoch,
-                      command=f"python -m acgan_lib train --model {run.model} --epochs "
-                              f"{run.epochs} --batch-size {run.batch_size} --seed {run.seed}"
-                              + (f" --steps-per-epoch {run.steps_per_epoch}"
-                                 if run.steps_per_epoch else "")
-                              + f" --out {run_dir}",
-                      verbose=verbose)
+                      command=run.command(), verbose=verbose)
         result = collect_result(run, run_dir, data, n_per_class)
         write_json(target, result)
         final = result["final"]

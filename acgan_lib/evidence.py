@@ -1,0 +1,177 @@
+"""The study's evidence as the chapters use it: a metric across seeds, two arms compared, curves.
+
+A GAN's training run is one draw of a noisy process, so the chapters compare *arms* (a model at
+one budget) across the seeds of the shipped study (:mod:`acgan_lib.study`), not single runs.
+Each chapter states its conclusion in words, written for the result it describes; next to it,
+:func:`check_conclusion` asserts that the numbers still support it. If re-trained models change
+the result, the build fails with a message that says what changed, instead of printing a
+different story.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from acgan_lib.study import StudyError, load_study
+
+#: The shipped budget: 2 epochs of batches of 64 (1,874 steps).
+SHIPPED_BUDGET = "b64-e2"
+#: The article's budget: 20 epochs of batches of 256 (4,680 steps).
+ARTICLE_BUDGET = "b256-e20"
+
+
+class ConclusionChanged(AssertionError):
+    """A conclusion written in a chapter is no longer supported by the numbers."""
+
+
+@dataclass(frozen=True)
+class ArmValues:
+    """One final metric of one arm, one value per seed."""
+
+    arm: str
+    metric: str
+    values: tuple[float, ...]
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.values))
+
+    @property
+    def std(self) -> float:
+        """Sample standard deviation across seeds (0 for a single seed)."""
+        return float(np.std(self.values, ddof=1)) if len(self.values) > 1 else 0.0
+
+    @property
+    def low(self) -> float:
+        return float(min(self.values))
+
+    @property
+    def high(self) -> float:
+        return float(max(self.values))
+
+    def text(self, percent: bool = False) -> str:
+        """``"95.1% ± 1.1 (3 seeds)"``: mean ± standard deviation across seeds."""
+        n = len(self.values)
+        seeds = f"{n} seed{'s' if n > 1 else ''}"
+        if percent:
+            return f"{self.mean:.1%} ± {100 * self.std:.1f} points ({seeds})"
+        return f"{self.mean:.3g} ± {self.std:.2g} ({seeds})"
+
+
+def _study(study: dict | None) -> dict:
+    return study if study is not None else load_study()
+
+
+def arm_runs(model: str, budget: str = SHIPPED_BUDGET, study: dict | None = None) -> list[dict]:
+    """The finished runs of ``model`` at ``budget`` (``"b64-e2"``), in seed order."""
+    study = _study(study)
+    arm = f"{model}-{budget}"
+    if arm not in study["arms"]:
+        raise StudyError(f"the study has no finished run of {arm!r}; it has "
+                         f"{', '.join(sorted(study['arms']))}. Train it with "
+                         f"`python -m acgan_lib study ...` (see acgan_lib.study)")
+    return [study["runs"][run_id] for run_id in study["arms"][arm]["runs"]]
+
+
+def arm_values(metric: str, model: str, budget: str = SHIPPED_BUDGET,
+               study: dict | None = None) -> ArmValues:
+    """The final evaluation's ``metric`` for every seed of ``model`` at ``budget``."""
+    runs = arm_runs(model, budget, study)
+    if metric not in runs[0]["final"]:
+        raise StudyError(f"unknown metric {metric!r}; the final evaluation has "
+                         f"{', '.join(k for k, v in runs[0]['final'].items() if _scalar(v))}")
+    return ArmValues(f"{model}-{budget}", metric, tuple(float(r["final"][metric]) for r in runs))
+
+
+def _scalar(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class Contrast:
+    """Arm ``a`` against arm ``b`` on one metric, across seeds."""
+
+    a: ArmValues
+    b: ArmValues
+
+    @property
+    def difference(self) -> float:
+        """Mean of ``a`` minus mean of ``b``."""
+        return self.a.mean - self.b.mean
+
+    @property
+    def spread(self) -> float:
+        """The larger of the two arms' seed-to-seed standard deviations: the tolerance a
+        conclusion about the difference has to clear."""
+        return max(self.a.std, self.b.std)
+
+    @property
+    def a_above(self) -> bool:
+        """Every seed of ``a`` above every seed of ``b``."""
+        return self.a.low > self.b.high
+
+    @property
+    def a_below(self) -> bool:
+        """Every seed of ``a`` below every seed of ``b``."""
+        return self.a.high < self.b.low
+
+    def text(self, percent: bool = False) -> str:
+        if percent:
+            return (f"{100 * self.difference:+.1f} points (seed-to-seed spread "
+                    f"{100 * self.spread:.1f})")
+        return f"{self.difference:+.3g} (seed-to-seed spread {self.spread:.2g})"
+
+
+def contrast(metric: str, model_a: str, model_b: str, budget: str = SHIPPED_BUDGET,
+             study: dict | None = None) -> Contrast:
+    """``model_a`` against ``model_b`` on ``metric``, both at ``budget``."""
+    return Contrast(arm_values(metric, model_a, budget, study),
+                    arm_values(metric, model_b, budget, study))
+
+
+def check_conclusion(conclusion: str, holds: bool, measured: str) -> None:
+    """Fail the build if a conclusion written in the book no longer holds.
+
+    ``conclusion`` is the written claim in a few words, ``holds`` the test of it on the
+    numbers, ``measured`` the numbers themselves, for the message.
+    """
+    if not holds:
+        raise ConclusionChanged(
+            f"The chapter says: {conclusion!r}, but the numbers no longer support it "
+            f"(measured: {measured}). The models or the study have changed: rewrite the "
+            f"conclusion for the new result, and this check with it.")
+    print(f"still holds: {conclusion} ({measured})")
+
+
+def curve(run: dict, key: str, x: str = "images_seen") -> tuple[np.ndarray, np.ndarray]:
+    """A run's curve: ``x`` (``"images_seen"`` or ``"step"``) against ``key``."""
+    rows = [r for r in run["curve"] if r.get(key) is not None]
+    return (np.array([r[x] for r in rows], dtype=float),
+            np.array([r[key] for r in rows], dtype=float))
+
+
+def plot_curves(models: list[str], key: str = "label_accuracy", budget: str = SHIPPED_BUDGET,
+                ax=None, study: dict | None = None, x: str = "images_seen",
+                style: dict | None = None, label: str = "{model}"):
+    """Every seed's curve of ``key`` (thin) and their mean (bold), one colour per model.
+
+    ``style`` maps a model to extra line options (e.g. ``{"acgan": {"ls": "--"}}``).
+    """
+    import matplotlib.pyplot as plt
+
+    ax = ax or plt.gca()
+    for i, model in enumerate(models):
+        options = {"color": f"C{i}", **(style or {}).get(model, {})}
+        runs = arm_runs(model, budget, study)
+        xs, ys = zip(*(curve(r, key, x) for r in runs))
+        for xi, yi in zip(xs, ys):
+            ax.plot(xi / (1000 if x == "images_seen" else 1), yi, lw=0.8, alpha=0.45,
+                    **options)
+        if all(len(xi) == len(xs[0]) and np.array_equal(xi, xs[0]) for xi in xs):
+            ax.plot(xs[0] / (1000 if x == "images_seen" else 1), np.mean(ys, axis=0), lw=2,
+                    label=f"{label.format(model=model)} ({len(runs)} seeds)", **options)
+    ax.set_xlabel("training images seen (thousands)" if x == "images_seen" else "step")
+    ax.set_ylabel(key.replace("_", " "))
+    return ax

@@ -1,0 +1,68 @@
+"""The chapters' evidence helpers: arms across seeds, contrasts, and the conclusion check."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pytest
+
+from acgan_lib import evidence
+from acgan_lib.study import StudyError, load_study
+
+
+def _run(model, seed, accuracy, curve):
+    return {"run_id": f"{model}-b64-e2-s{seed}", "plan": {"seed": seed},
+            "final": {"label_accuracy": accuracy, "confusion_matrix": [[1]]},
+            "curve": [{"step": s, "images_seen": 64 * s, "label_accuracy": a}
+                      for s, a in curve]}
+
+
+@pytest.fixture
+def study():
+    runs = [_run("a", s, acc, [(0, 0.1), (10, acc)]) for s, acc in enumerate((0.9, 0.92, 0.94))]
+    runs += [_run("b", s, acc, [(0, 0.1), (10, acc)]) for s, acc in enumerate((0.8, 0.85))]
+    return {"runs": {r["run_id"]: r for r in runs},
+            "arms": {f"{m}-b64-e2": {"runs": [r["run_id"] for r in runs if r["run_id"][0] == m]}
+                     for m in "ab"}}
+
+
+def test_arm_values_and_contrast_across_seeds(study):
+    a = evidence.arm_values("label_accuracy", "a", study=study)
+    assert a.values == (0.9, 0.92, 0.94) and a.mean == pytest.approx(0.92)
+    assert a.std == pytest.approx(0.02) and a.text(percent=True) == "92.0% ± 2.0 points (3 seeds)"
+    c = evidence.contrast("label_accuracy", "a", "b", study=study)
+    assert c.difference == pytest.approx(0.095) and c.spread == pytest.approx(0.0353553, 1e-4)
+    assert c.a_above and not c.a_below
+    assert c.text(percent=True) == "+9.5 points (seed-to-seed spread 3.5)"
+
+
+def test_missing_arm_or_metric_names_what_exists(study):
+    with pytest.raises(StudyError, match="no finished run of 'c-b64-e2'.*a-b64-e2, b-b64-e2"):
+        evidence.arm_values("label_accuracy", "c", study=study)
+    with pytest.raises(StudyError, match="unknown metric 'fid'.*label_accuracy"):
+        evidence.arm_values("fid", "a", study=study)
+
+
+def test_a_conclusion_that_no_longer_holds_fails_the_build(capsys):
+    evidence.check_conclusion("a beats b", True, "+9.5 points")
+    assert "still holds: a beats b (+9.5 points)" in capsys.readouterr().out
+    with pytest.raises(evidence.ConclusionChanged, match="rewrite the conclusion"):
+        evidence.check_conclusion("a beats b", False, "-1.0 points")
+
+
+def test_plot_curves_draws_every_seed_and_the_mean(study):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    evidence.plot_curves(["a", "b"], study=study, ax=ax)
+    assert len(ax.lines) == 3 + 1 + 2 + 1
+    assert [line.get_label() for line in ax.lines if not line.get_label().startswith("_")] == [
+        "a (3 seeds)", "b (2 seeds)"]
+    plt.close(fig)
+
+
+def test_the_shipped_study_has_every_shipped_model_at_three_seeds():
+    shipped = load_study()
+    for model in ("acgan", "acgan-real-aux", "cgan-concat", "cgan-multiply"):
+        runs = evidence.arm_runs(model, study=shipped)
+        assert [r["plan"]["seed"] for r in runs][:2] == [0, 1]
