@@ -19,6 +19,7 @@ One module per concept:
 * ``comparison``: several models side by side: tables and figures.
 * ``pretrained``: the shipped checkpoints, loading them, shipping a run.
 * ``conditioning``: how strongly an output depends on the label (chapter 3).
+* ``diagnostics``: pictures that diagnose: styles, interpolations, failures, memorisation.
 * ``article``: the seed article's networks and compile-then-freeze training loop.
 * ``freezing``: chapter 5's experiment: what that pattern trains on Keras 3 and Keras 2.
 * ``exercises``: the checkers of the chapters' code exercises.

@@ -175,3 +175,26 @@ def plot_curves(models: list[str], key: str = "label_accuracy", budget: str = SH
     ax.set_xlabel("training images seen (thousands)" if x == "images_seen" else "step")
     ax.set_ylabel(key.replace("_", " "))
     return ax
+
+
+#: The final metrics of a study table: (key, column title, as a percentage).
+TABLE_METRICS = (("label_accuracy", "label accuracy", True),
+                 ("frechet_distance", "Fréchet distance (squared)", False),
+                 ("diversity", "diversity", False),
+                 ("diversity_lowest", "least varied digit", False))
+
+
+def study_table(models: list[str], budget: str = SHIPPED_BUDGET,
+                study: dict | None = None) -> str:
+    """A Markdown table: one row per model, each final metric as mean ± std across seeds."""
+    lines = ["| model | seeds | " + " | ".join(t for _, t, _ in TABLE_METRICS) + " |",
+             "|---|---:|" + "---:|" * len(TABLE_METRICS)]
+    for model in models:
+        cells = []
+        for key, _, percent in TABLE_METRICS:
+            arm = arm_values(key, model, budget, study)
+            cells.append(f"{arm.mean:.1%} ± {100 * arm.std:.1f}" if percent
+                         else f"{arm.mean:.3g} ± {arm.std:.2g}")
+        n = len(arm_runs(model, budget, study))
+        lines.append(f"| `{model}` | {n} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -66,3 +66,11 @@ def test_the_shipped_study_has_every_shipped_model_at_three_seeds():
     for model in ("acgan", "acgan-real-aux", "cgan-concat", "cgan-multiply"):
         runs = evidence.arm_runs(model, study=shipped)
         assert [r["plan"]["seed"] for r in runs][:2] == [0, 1]
+
+
+def test_study_table_gives_mean_and_spread_per_model():
+    table = evidence.study_table(["cgan-concat", "acgan"]).splitlines()
+    assert table[0].startswith("| model | seeds | label accuracy |")
+    assert table[2].startswith("| `cgan-concat` |") and table[3].startswith("| `acgan` | 3 |")
+    acc = evidence.arm_values("label_accuracy", "acgan")
+    assert f"{acc.mean:.1%} ± {100 * acc.std:.1f}" in table[3]
