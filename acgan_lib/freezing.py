@@ -7,7 +7,9 @@ Keras version. :func:`freezing_experiment` runs the article's pattern
 moved, what Keras warned and what failed; on Keras 3 in this process, on Keras 2 (the
 ``tf_keras`` package) in a subprocess started with ``TF_USE_LEGACY_KERAS=1``
 (``python -m acgan_lib.freezing --flavour keras2 --json``). :func:`library_step_experiment`
-does the same for the library's ``train_step``, and the ``*_table`` functions report it.
+does the same for the library's ``train_step``, :func:`trainable_orders` finds out *when* a
+Keras version reads ``trainable`` (orders of compile, freeze and train), and the ``*_table``
+functions report it.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from acgan_lib.article import (BETA_1, CALLS, FLAVOURS, LATENT_DIM, LEARNING_RATE, LEGACY_ENV,
+from acgan_lib.article import (ARTICLE_LOSSES, BETA_1, CALLS, FLAVOURS, LATENT_DIM, LEARNING_RATE, LEGACY_ENV,
                                ArticleBaseline, Observer, build_article_discriminator,
                                build_article_generator, checksum, load_keras, moved, snapshot)
 from acgan_lib.files import write_text
@@ -385,6 +387,67 @@ def problems_table(results: Sequence[dict], variant: str = "shared_optimizer") -
 
 
 # ---------------------------------------------------------------------------------- the experiment
+#: The orders of compile, freeze and train that decide when Keras reads ``trainable``.
+ORDERS = (("compile", "freeze", "train"),
+          ("compile", "train", "freeze", "train"),
+          ("compile", "freeze", "train", "unfreeze", "train"),
+          ("compile", "train", "freeze", "compile", "train"),
+          ("compile", "train", "freeze", "fit"))
+ACTIONS = ("compile", "freeze", "unfreeze", "train", "fit")
+
+
+def trainable_orders(keras: ModuleType, images: np.ndarray, labels: np.ndarray,
+                     orders=ORDERS, seed: int = 0) -> list[dict]:
+    """For each order of actions, on a fresh article discriminator: did the *last* training
+    call (``"train"``: ``train_on_batch``; ``"fit"``: one ``fit`` pass) move its parameters?
+
+    This is how to find out when a Keras version reads ``trainable``: at every call, at
+    ``compile``, or when it builds its training function.
+    """
+    for order in orders:
+        unknown = [a for a in order if a not in ACTIONS]
+        if unknown or not any(a in ("train", "fit") for a in order):
+            raise ValueError(f"an order is a sequence of {', '.join(ACTIONS)} with at least "
+                             f"one train or fit; got {order!r}")
+    x = np.asarray(images, np.float32)
+    targets = [np.ones((len(x), 1), np.float32), np.asarray(labels).reshape(-1, 1)]
+    rows = []
+    for order in orders:
+        keras.utils.set_random_seed(seed)
+        d = build_article_discriminator(keras)
+        params = list(d.trainable_weights)  # listed before any freeze
+        moved_last = None
+        for action in order:
+            if action == "compile":
+                d.compile(optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+                          loss=ARTICLE_LOSSES)
+            elif action in ("train", "fit"):
+                before = snapshot(params)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    if action == "train":
+                        d.train_on_batch(x, targets)
+                    else:
+                        d.fit(x, targets, batch_size=len(x), epochs=1, verbose=0)
+                moved_last = moved(before, snapshot(params)) > 0
+            else:
+                d.trainable = action == "unfreeze"
+        rows.append({"order": list(order), "moved": bool(moved_last)})
+    return rows
+
+
+def orders_table(results: Sequence[dict]) -> str:
+    """Markdown: one row per order, one column per Keras version: did the last call train?"""
+    columns = [f"Keras {r['versions']['keras']}" for r in results]
+    lines = ["| order of calls | " + " | ".join(columns) + " |",
+             "|---|" + ":---:|" * len(columns)]
+    for i, row in enumerate(results[0]["orders"]):
+        cells = ["trains" if r["orders"][i]["moved"] else "**does not train**" for r in results]
+        order = " → ".join(f"`{a}`" for a in row["order"])
+        lines.append(f"| {order} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def _versions(keras: ModuleType) -> dict:
     import tensorflow as tf
 
@@ -412,6 +475,7 @@ def _run_here(flavour: str, images: np.ndarray, labels: np.ndarray, steps: int,
         "batch_size": batch_size,
         "article": article,
         "explicit": explicit_step_experiment(keras, images, labels, steps, batch_size, seed),
+        "orders": trainable_orders(keras, images[:batch_size], labels[:batch_size], seed=seed),
     }
 
 

@@ -1,9 +1,11 @@
 """Training a conditional GAN the Keras 3 way: one ``train_step``, explicit variable lists.
 
 The article's pattern (compile the discriminator, set ``trainable = False``, compile the combined
-model) relies on Keras 2 freezing the trainable-weights list at ``compile`` time. Keras 3 reads
-``trainable`` when the step runs, so the discriminator silently never trains. Here nothing
-depends on ``trainable``: each optimizer is applied to the variables of one network only::
+model) relies on Keras 2 fixing the trainable-weights list at ``compile`` time. Keras 3 reads
+``trainable`` when it builds (traces) the training function, at the first ``train_on_batch`` or
+``fit`` after ``compile``: after the article's freeze, so its discriminator silently never
+trains (chapter 5 measures the rule). Here nothing depends on ``trainable``: each optimizer is
+applied to the variables of one network only::
 
     d_grads = tape.gradient(d_loss, discriminator.trainable_variables)
     d_optimizer.apply_gradients(zip(d_grads, discriminator.trainable_variables))

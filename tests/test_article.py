@@ -156,3 +156,20 @@ def test_bad_arguments_get_clear_errors(images_labels):
     if os.environ.get(article.LEGACY_ENV) != "1":
         with pytest.raises(RuntimeError, match="TF_USE_LEGACY_KERAS=1"):
             article.load_keras("keras2")
+
+
+def test_when_each_keras_reads_trainable(keras3, keras2, images_labels):
+    """Keras 2: at compile. Keras 3: when a training function is built (first train_on_batch or
+    fit after compile), kept while that function is reused."""
+    assert [r["order"] for r in keras3["orders"]] == [list(o) for o in freezing.ORDERS]
+    assert [r["moved"] for r in keras3["orders"]] == [False, True, False, False, False]
+    assert [r["moved"] for r in keras2["orders"]] == [True, True, True, False, True]
+    assert "| `compile` → `freeze` → `train` | **does not train** | trains |" in \
+        freezing.orders_table([keras3, keras2])
+    images, labels = images_labels
+    with pytest.raises(ValueError, match="at least one train or fit"):
+        freezing.trainable_orders(article.load_keras("keras3"), images, labels,
+                                  orders=[("compile", "freeze")])
+    with pytest.raises(ValueError, match="sequence of compile, freeze"):
+        freezing.trainable_orders(article.load_keras("keras3"), images, labels,
+                                  orders=[("compile", "train_on_batch")])
