@@ -14,6 +14,7 @@ One module per concept:
 * ``runs``: a resumable training run in a directory (what ``python -m acgan_lib train`` does).
 * ``study``: a declared grid of runs (models x seeds x budget) and its aggregated results.
 * ``evidence``: the study as the chapters use it: arms across seeds, curves, conclusion checks.
+* ``claims``: what judging the article's claims needs: parameter counts of the networks compared.
 * ``classifier``: the independent MNIST classifier that every metric uses.
 * ``evaluation``: the metrics (label accuracy, Frechet distance, diversity, confusion).
 * ``comparison``: several models side by side: tables and figures.

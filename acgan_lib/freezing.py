@@ -409,31 +409,42 @@ def trainable_orders(keras: ModuleType, images: np.ndarray, labels: np.ndarray,
         if unknown or not any(a in ("train", "fit") for a in order):
             raise ValueError(f"an order is a sequence of {', '.join(ACTIONS)} with at least "
                              f"one train or fit; got {order!r}")
+    import tensorflow as tf
+
     x = np.asarray(images, np.float32)
     targets = [np.ones((len(x), 1), np.float32), np.asarray(labels).reshape(-1, 1)]
     rows = []
-    for order in orders:
-        keras.utils.set_random_seed(seed)
-        d = build_article_discriminator(keras)
-        params = list(d.trainable_weights)  # listed before any freeze
-        moved_last = None
-        for action in order:
-            if action == "compile":
-                d.compile(optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
-                          loss=ARTICLE_LOSSES)
-            elif action in ("train", "fit"):
-                before = snapshot(params)
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    if action == "train":
-                        d.train_on_batch(x, targets)
-                    else:
-                        d.fit(x, targets, batch_size=len(x), epochs=1, verbose=0)
-                moved_last = moved(before, snapshot(params)) > 0
-            else:
-                d.trainable = action == "unfreeze"
-        rows.append({"order": list(order), "moved": bool(moved_last)})
+    level = tf.get_logger().level
+    tf.get_logger().setLevel("ERROR")  # each fresh model retraces its step: expected here
+    try:
+        rows = [_last_call_moved(keras, x, targets, order, seed) for order in orders]
+    finally:
+        tf.get_logger().setLevel(level)
     return rows
+
+
+def _last_call_moved(keras: ModuleType, x, targets, order, seed: int) -> dict:
+    """Apply ``order`` to a fresh article discriminator; did its last training call move it?"""
+    keras.utils.set_random_seed(seed)
+    d = build_article_discriminator(keras)
+    params = list(d.trainable_weights)  # listed before any freeze
+    moved_last = None
+    for action in order:
+        if action == "compile":
+            d.compile(optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+                      loss=ARTICLE_LOSSES)
+        elif action in ("train", "fit"):
+            before = snapshot(params)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                if action == "train":
+                    d.train_on_batch(x, targets)
+                else:
+                    d.fit(x, targets, batch_size=len(x), epochs=1, verbose=0)
+            moved_last = moved(before, snapshot(params)) > 0
+        else:
+            d.trainable = action == "unfreeze"
+    return {"order": list(order), "moved": bool(moved_last)}
 
 
 def orders_table(results: Sequence[dict]) -> str:
