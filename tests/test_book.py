@@ -201,3 +201,24 @@ def test_the_intro_states_the_shipped_budget():
         stated = (f"train for {m['epochs']} epochs at batch {m['batch_size']}\n"
                   f"({m['steps']:,} steps)")
         assert stated in intro, f"book/intro.md does not state {name}'s budget: {stated!r}"
+
+
+def test_the_instructors_guide_states_measured_run_times():
+    """The guide's run times are the study's measured mean training time per model, and each
+    open experiment's total is its runs times those means, rounded to the minute."""
+    import re
+
+    from acgan_lib.study import load_study
+
+    guide = (ROOT / "book" / "instructors.md").read_text()
+    minutes = {arm["model"]: arm["training_seconds"]["mean"] / 60
+               for arm in load_study()["arms"].values()
+               if arm["epochs"] == 2 and arm["batch_size"] == 64}
+    for model, value in minutes.items():
+        assert f"| `{model}` | {round(value)} min |" in guide, (model, round(value))
+    rows = re.findall(r"^\| \{ref\}`(ex-ch\d-\d)` \| ([^|]+) \| (\d+) min \|$", guide, re.M)
+    assert len(rows) >= 5
+    for label, runs, stated in rows:
+        parts = re.findall(r"(\d+) of `([\w-]+)`", runs)
+        assert parts, (label, runs)
+        assert round(sum(int(n) * minutes[m] for n, m in parts)) == int(stated), label
