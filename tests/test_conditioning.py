@@ -82,3 +82,21 @@ def test_bad_arguments_are_named(kwargs, match):
 def test_not_a_generator():
     with pytest.raises(TypeError, match="two inputs"):
         label_dependence(keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)]))
+
+
+def test_wider_noise_drowns_a_concatenated_label_at_initialisation():
+    """Exercise 3.3's step 1: at initialisation the concatenated label's ratio halves for every
+    factor of four in the noise width (a label change is two one-hot entries; a noise change
+    grows like the square root of the width), while the multiplied label's stays near 1."""
+    ratio = {}
+    for kind in ("concat", "multiply"):
+        for width in (25, 400):
+            values = []
+            for seed in range(2):
+                keras.utils.set_random_seed(seed)
+                g = build_generator(kind, latent_dim=width)
+                values.append(label_dependence(g, pairs=150, seed=seed, layer="dense").ratio)
+            ratio[kind, width] = float(np.mean(values))
+    assert 0.15 < ratio["concat", 25] < 0.3 and 0.03 < ratio["concat", 400] < 0.08
+    assert 3 < ratio["concat", 25] / ratio["concat", 400] < 5.5  # sqrt(16) = 4
+    assert all(0.85 < ratio["multiply", w] < 1.15 for w in (25, 400))
