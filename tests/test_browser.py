@@ -14,7 +14,8 @@ installs it, and ``$ACGAN_CHROMIUM`` names another). For each page the test chec
 - every internal link leads to a page of the build, and its ``#anchor`` to an element of it;
 - on chapter pages, every Colab link opens that notebook's path in the repository;
 - the page's heading, its browser title and its sidebar entry agree with the table of contents;
-- on a phone-sized screen (390 px) the page does not scroll sideways.
+- on a phone-sized screen (390 px) the page does not scroll sideways;
+- at the 1280 px window, no code block the page shows (outputs aside) scrolls sideways.
 
 It saves a full-page screenshot of each page to ``_build/screenshots/`` (emptied first) for a
 person to look at.
@@ -171,6 +172,13 @@ _INSPECT = r"""() => {
     }
     return found;
   };
+  // Code the reader sees (not an output, not folded away) that scrolls sideways.
+  const wide_code = Array.from(document.querySelectorAll('main pre'))
+    .filter(pre => !pre.closest('.cell_output') && pre.checkVisibility()
+                   && pre.scrollWidth > pre.clientWidth + 1)
+    .map(pre => pre.textContent.split('\n')
+      .reduce((longest, line) => line.length > longest.length ? line : longest, '')
+      .slice(0, 80));
   // The theme also prints an unnumbered copy of the title, shown only on paper.
   const visible_h1 = Array.from(document.querySelectorAll('main h1'))
     .filter(h => h.checkVisibility());
@@ -183,6 +191,7 @@ _INSPECT = r"""() => {
     unrendered: formulas.filter(m => !m.querySelector('mjx-container'))
       .map(m => m.textContent.slice(0, 60)),
     raw_math: raw_math(),
+    wide_code: wide_code,
     tex_errors: Array.from(document.querySelectorAll('mjx-merror'))
       .map(e => e.getAttribute('data-mjx-error') || e.textContent.slice(0, 60)),
     mathjax_loaded: !!(window.MathJax && window.MathJax.version),
@@ -292,6 +301,8 @@ def test_page_renders_in_chromium(page_spec: TocPage, site, browser, built_book,
                         f"({seen['phone_scroll_width']} px of content)")
     problems += [f"image did not load: {i['src'][:120]}" for i in seen["images"]
                  if not i["loaded"]]
+    problems += [f"a code block scrolls sideways at 1280 px; its longest line: {line!r}"
+                 for line in seen["wide_code"]]
     if page_spec.is_notebook and not any(i["figure"] for i in seen["images"]):
         problems.append("a chapter without a single figure among its outputs")
 
