@@ -296,3 +296,26 @@ def test_every_checker_is_documented_and_exported(name):
     check = ex.CHECKERS[name]
     assert check.__doc__ and check.__name__ == name
     assert name in ex.__doc__
+
+
+def test_check_seed_difference():
+    import numpy as np
+
+    def right(a, b):
+        a, b = np.asarray(a), np.asarray(b)
+        return a.mean() - b.mean(), np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
+
+    assert ex.check_seed_difference(right, verbose=False)
+    slips = {
+        "population variance": lambda a, b: (np.mean(a) - np.mean(b),
+                                             np.sqrt(np.var(a) / len(a) + np.var(b) / len(b))),
+        "variance of the difference": lambda a, b: (right(a, b)[0], right(a, b)[1] ** 2),
+        "adds the two standard errors": lambda a, b: (
+            right(a, b)[0], np.std(a, ddof=1) / np.sqrt(len(a)) + np.std(b, ddof=1)
+            / np.sqrt(len(b))),
+        "in that order": lambda a, b: (-right(a, b)[0], right(a, b)[1]),
+        "expected two numbers": lambda a, b: right(a, b)[0],
+    }
+    for expected, slip in slips.items():
+        result = ex.check_seed_difference(slip, verbose=False)
+        assert not result and expected in " ".join(result.messages), (expected, result.messages)
