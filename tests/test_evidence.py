@@ -74,3 +74,20 @@ def test_study_table_gives_mean_and_spread_per_model():
     assert table[2].startswith("| `cgan-concat` |") and table[3].startswith("| `acgan` | 3 |")
     acc = evidence.arm_values("label_accuracy", "acgan")
     assert f"{acc.mean:.1%} ± {100 * acc.std:.1f}" in table[3]
+
+
+def test_exercise_2_3_solution_states_the_studys_hardest_digits():
+    """Exercise 2.3's solution quotes the study's three cgan-concat seeds; keep it true."""
+    import json
+    from pathlib import Path
+
+    import numpy as np
+
+    runs = evidence.arm_runs("cgan-concat")
+    per_digit = [np.array(r["final"]["label_accuracy_per_class"]) for r in runs]
+    assert [int(p.argmin()) for p in per_digit] == [5, 8, 5]
+    assert [f"{p[5]:.1%}" for p in per_digit] == ["85.8%", "89.4%", "73.2%"]
+    assert f"{per_digit[1][8]:.1%}" == "80.4%"
+    notebook = Path(__file__).resolve().parents[1] / "notebooks" / "02_cgan_concat.ipynb"
+    text = json.dumps(json.loads(notebook.read_text()), ensure_ascii=False)
+    assert "85.8%, 89.4% and 73.2%" in text and "(80.4%)" in text
