@@ -186,6 +186,35 @@ def load_or_train(name: str, train: bool | None = None, epochs: int = 1,
     return Loaded(gan, how, manifest, message)
 
 
+class History(NamedTuple):
+    """A shipped model's training history: its curve and its per-epoch sample grids."""
+
+    curve: list  # rows of acgan_lib.curves (step, images_seen, label_accuracy, ...)
+    grids: list  # uint8 pictures, one per epoch, the same fixed noise in each
+    epochs: list  # the epoch of each grid
+
+
+def pretrained_history(name: str, directory: str | os.PathLike | None = None) -> History:
+    """The training history shipped with model ``name`` (``<name>/`` beside its weights)."""
+    import cv2
+
+    folder = _check_name(name, directory)
+    files = pretrained_manifest(name, folder).get("files", {})
+    if "curve" not in files or not files.get("grids"):
+        raise CheckpointError(f"the shipped {name!r} has no training history; ship its run "
+                              "again with `python -m acgan_lib ship` (it copies the grids and "
+                              "the curve)")
+    curve = read_json(folder / files["curve"], error=CheckpointError)
+    grids, epochs = [], []
+    for relative in files["grids"]:
+        picture = cv2.imread(str(folder / relative), cv2.IMREAD_GRAYSCALE)
+        if picture is None:
+            raise CheckpointError(f"{folder / relative} is not a readable PNG")
+        grids.append(picture)
+        epochs.append(int(Path(relative).stem.rsplit("_", 1)[-1]))
+    return History(curve, grids, epochs)
+
+
 def _package_size(directory: Path) -> int:
     """Bytes of everything shipped in ``directory`` (weights, manifests, training histories)."""
     return sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())

@@ -171,3 +171,15 @@ def test_compare_command_end_to_end(tiny_run, tmp_path, capsys):
     table = cmp.comparison_table(json.loads((tmp_path / "cmp" / "comparison.json").read_text()))
     assert list(table["name"])[0] == "real digits (reference)"
     assert table["label_accuracy"].between(0, 1).all()
+
+
+def test_every_shipped_model_has_its_training_history():
+    from acgan_lib.pretrained import SHIPPED_NAMES, pretrained_history, pretrained_manifest
+
+    for name in SHIPPED_NAMES:
+        history = pretrained_history(name)
+        manifest = pretrained_manifest(name)
+        assert history.epochs == list(range(1, manifest["epochs"] + 1))
+        assert len({g.shape for g in history.grids}) == 1 and history.grids[0].ndim == 2
+        assert history.curve[0]["step"] == 0
+        assert history.curve[-1]["step"] == manifest["steps"]
