@@ -40,17 +40,18 @@ def adversarial_loss(real_logits, target_real: bool, smoothing: float = 0.0):
 
 def discriminator_adversarial_loss(real_image_logits, fake_image_logits,
                                    real_smoothing: float = 0.0):
-    """``-L_S`` for the discriminator: call real images real and generated images fake.
+    """``-L_S`` for the discriminator: real images real, generated ones fake.
 
-    ``real_smoothing`` > 0 is one-sided label smoothing (Salimans et al., 2016): real images'
-    target becomes ``1 - real_smoothing``, which keeps the discriminator from growing
-    over-confident; generated images' target stays 0."""
+    ``real_smoothing`` > 0 is one-sided label smoothing (Salimans et al.,
+    2016): the real images' target becomes ``1 - real_smoothing``, which
+    keeps the discriminator from growing over-confident; the generated
+    images' target stays 0."""
     return (adversarial_loss(real_image_logits, True, real_smoothing)
             + adversarial_loss(fake_image_logits, False))
 
 
 def generator_adversarial_loss(fake_image_logits):
-    """The non-saturating generator loss: make the discriminator call generated images real."""
+    """The non-saturating generator loss: have generated images called real."""
     return adversarial_loss(fake_image_logits, True)
 
 
