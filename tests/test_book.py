@@ -146,6 +146,42 @@ def test_visible_code_cells_are_short_and_narrow(path):
         "into a hide-input cell, or rewrap):\n  " + "\n  ".join(problems)
 
 
+def _fenced_code(markdown: str) -> list[str]:
+    """The lines of the code blocks (```python, ```bash, ...) of a Markdown text."""
+    lines, code, index = markdown.splitlines(), [], 0
+    while index < len(lines):
+        opening = re.match(r"^\s*(`{3,})(python|bash|py|console|sh)\s*$", lines[index])
+        if opening:
+            index += 1
+            while index < len(lines) and not re.match(rf"^\s*{opening.group(1)}\s*$",
+                                                      lines[index]):
+                code.append(lines[index])
+                index += 1
+        index += 1
+    return code
+
+
+def test_code_in_solutions_and_pages_is_narrow():
+    """Code a reader can open (solution cells, code blocks in the prose, the book's pages):
+    lines of at most 76 characters, so that no code block scrolls sideways at 1280 px."""
+    problems = []
+    for path in NOTEBOOKS:
+        for index, cell in enumerate(json.loads(path.read_text())["cells"]):
+            if cell["cell_type"] == "markdown":
+                lines = _fenced_code(_text(cell))
+            elif "solution" in cell.get("metadata", {}).get("tags", []):
+                lines = _text(cell).splitlines()
+            else:
+                continue
+            problems += [f"{path.name}, cell {index}: {line!r}" for line in lines
+                         if len(line) > MAX_LINE_CHARS]
+    for page in (ROOT / "book").glob("*.md"):
+        problems += [f"{page.name}: {line!r}" for line in _fenced_code(page.read_text())
+                     if len(line) > MAX_LINE_CHARS]
+    assert not problems, f"code lines over {MAX_LINE_CHARS} characters:\n  " + \
+        "\n  ".join(problems)
+
+
 def test_markdown_pages_link_to_the_repository_only():
     for page in (ROOT / "book").glob("*.md"):
         for url in re.findall(r"https://github\.com/[\w.-]+/[\w.-]+", page.read_text()):
