@@ -91,3 +91,14 @@ def test_exercise_2_3_solution_states_the_studys_hardest_digits():
     notebook = Path(__file__).resolve().parents[1] / "notebooks" / "02_cgan_concat.ipynb"
     text = json.dumps(json.loads(notebook.read_text()), ensure_ascii=False)
     assert "85.8%, 89.4% and 73.2%" in text and "(80.4%)" in text
+
+
+def test_exercise_4_3_solution_states_the_studys_landmarks():
+    real_aux = evidence.arm_values("label_accuracy", "acgan-real-aux")
+    article = evidence.arm_values("label_accuracy", "acgan")
+    assert real_aux.text(percent=True).startswith("94.6% ± 2.4 points")
+    assert article.text(percent=True).startswith("75.3% ± 10.6 points")
+    assert (round(article.low, 2), round(article.high, 2)) == (0.66, 0.87)
+    lows = [v for m in ("acgan", "acgan-real-aux")
+            for v in evidence.arm_values("diversity_lowest", m).values]
+    assert (round(min(lows), 2), round(max(lows), 2)) == (0.09, 0.25)
