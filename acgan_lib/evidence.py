@@ -10,6 +10,7 @@ different story.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 
 import numpy as np
@@ -142,7 +143,8 @@ def check_conclusion(conclusion: str, holds: bool, measured: str) -> None:
             f"The chapter says: {conclusion!r}, but the numbers no longer support it "
             f"(measured: {measured}). The models or the study have changed: rewrite the "
             f"conclusion for the new result, and this check with it.")
-    print(f"still holds: {conclusion} ({measured})")
+    print(textwrap.fill(f"still holds: {conclusion} ({measured})", 76,
+                        subsequent_indent="    "))
 
 
 def curve(run: dict, key: str, x: str = "images_seen") -> tuple[np.ndarray, np.ndarray]:
@@ -173,7 +175,8 @@ def plot_curves(models: list[str], key: str = "label_accuracy", budget: str = SH
             ax.plot(xs[0] / (1000 if x == "images_seen" else 1), np.mean(ys, axis=0), lw=2,
                     label=f"{label.format(model=model)} ({len(runs)} seeds)", **options)
     ax.set_xlabel("training images seen (thousands)" if x == "images_seen" else "step")
-    ax.set_ylabel(key.replace("_", " "))
+    if not ax.get_ylabel():  # a second call on the same axes keeps the first label
+        ax.set_ylabel(key.replace("_", " "))
     return ax
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import textwrap
 import time
 from pathlib import Path
 from typing import NamedTuple
@@ -182,7 +183,7 @@ def load_or_train(name: str, train: bool | None = None, epochs: int = 1,
                    f" (run directory {out}). A short run like this is far from the shipped "
                    f"model's quality.")
         how = "trained"
-    print(message)
+    print(textwrap.fill(message, 76, break_on_hyphens=False))  # the book's code width
     return Loaded(gan, how, manifest, message)
 
 
