@@ -51,7 +51,7 @@ def discriminator_adversarial_loss(real_image_logits, fake_image_logits,
 
 
 def generator_adversarial_loss(fake_image_logits):
-    """The non-saturating generator loss: have generated images called real."""
+    """The non-saturating generator loss: call generated images real."""
     return adversarial_loss(fake_image_logits, True)
 
 
