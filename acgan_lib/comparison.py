@@ -69,13 +69,13 @@ def _fmt(value, digits: int = 3) -> str:
 
 def comparison_markdown(rows: list[dict]) -> str:
     """The comparison as a Markdown table, with the real set it used in a line above it."""
-    header = ["model", "kind", "steps", "label accuracy", "Frechet distance", "diversity",
+    header = ["model", "kind", "training images", "label accuracy", "Frechet distance", "diversity",
               "lowest diversity (digit)", "aux accuracy (real)"]
     lines = [f"Real images: {rows[0]['real_images']}; {rows[0]['n_per_class']} generated images "
              f"per digit, seed {rows[0]['seed']}." if rows else "No models.", "",
              "| " + " | ".join(header) + " |", "|" + "|".join(["---"] * 2 + ["---:"] * 6) + "|"]
     for r in rows:
-        cells = [r["name"], r["kind"], _fmt(r.get("steps")), _fmt(r["label_accuracy"]),
+        cells = [r["name"], r["kind"], _fmt(r.get("images_seen")), _fmt(r["label_accuracy"]),
                  _fmt(r["frechet_distance"], 2), _fmt(r["diversity"]),
                  f"{_fmt(r['diversity_lowest'])} ({r['diversity_lowest_digit']})",
                  _fmt(r.get("aux_label_accuracy_real"))]

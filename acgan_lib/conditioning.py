@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass
 import keras
 import numpy as np
 
+from acgan_lib.models import latent_dim_of
 from acgan_lib.validation import check_positive_int
 
 
@@ -94,7 +95,7 @@ def label_dependence(generator: keras.Model, pairs: int = 1000, seed: int = 0,
         raise TypeError("generator must be a keras.Model with two inputs [noise, label], e.g. "
                         "acgan_lib.models.build_generator(); got "
                         f"{type(generator).__name__}")
-    latent_dim = generator.inputs[0].shape[-1]
+    latent_dim = latent_dim_of(generator)
     model = _output_model(generator, layer)
     rng = np.random.default_rng(seed)
     z1 = rng.standard_normal((pairs, latent_dim)).astype(np.float32)
@@ -110,3 +111,26 @@ def label_dependence(generator: keras.Model, pairs: int = 1000, seed: int = 0,
     label_change = float(np.mean(np.abs(out_a - out_b).mean(axis=axes)))
     noise_change = float(np.mean(np.abs(out_a - out_z2).mean(axis=axes)))
     return LabelDependence(label_change, noise_change, int(pairs), layer)
+
+
+def label_embedding(generator: keras.Model):
+    """The ``label_embedding`` layer of a generator that multiplies it into the noise, or a
+    clear error for one that does not (a concatenating generator has none)."""
+    try:
+        return generator.get_layer("label_embedding")
+    except ValueError:
+        raise ValueError("this needs a generator that multiplies a label embedding into the "
+                         "noise (build_generator('multiply')); this one has no layer named "
+                         "'label_embedding'") from None
+
+
+def label_gains(generator: keras.Model) -> np.ndarray:
+    """Per digit, the length of its label embedding in a multiplying generator: the gain that
+    label applies to the noise (``embedding[c] * z``).
+
+    Why it matters: a digit whose gain is near zero hands the next layer almost the same input
+    whatever the noise, so the generator draws it in nearly one way. A concatenating
+    generator adds the label instead (a per-class bias), which cannot shrink the noise.
+    """
+    table = np.asarray(label_embedding(generator).embeddings.numpy(), np.float64)
+    return np.linalg.norm(table, axis=1)

@@ -42,6 +42,7 @@ from acgan_lib.classifier import default_classifier, feature_model
 from acgan_lib.data import model_images
 from acgan_lib.evaluation import metrics_from_outputs, requested_labels, select_per_class
 from acgan_lib.files import read_json, write_json, write_text
+from acgan_lib.models import latent_dim_of
 from acgan_lib.training import auxiliary_logits
 from acgan_lib.validation import check_positive_int
 
@@ -153,7 +154,7 @@ class TrainingEvaluator(keras.callbacks.Callback):
         if self._compiled is None:
             self._compiled = _compiled_forward(gan.generator, self.classifier)
         generate, classify = self._compiled
-        noise = self._noise_for(gan.generator.inputs[0].shape[-1])
+        noise = self._noise_for(latent_dim_of(gan.generator))
         images = np.asarray(generate(noise, self.labels[:, None]), np.float32)
         if self._real_features is None:
             self._real_features = np.asarray(classify(self._real_images)[1], np.float64)

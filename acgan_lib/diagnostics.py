@@ -9,7 +9,9 @@ where it fails, and whether it copies its training digits.
 * :func:`failures`: the least varied digit, and the most confused pair of digits with the
   images that were confused;
 * :func:`nearest_training_images`: generated digits next to their nearest training digits in
-  the classifier's feature space, and how near they are compared with unseen real digits.
+  the classifier's feature space, and how near they are compared with unseen real digits;
+* :func:`training_strip`: one noise vector under the ten labels, epoch after epoch, cut from
+  a shipped model's per-epoch sample grids.
 """
 
 from __future__ import annotations
@@ -20,26 +22,18 @@ import keras
 import numpy as np
 
 from acgan_lib.classifier import classifier_outputs
+from acgan_lib.conditioning import label_embedding
 from acgan_lib.training import generate
-from acgan_lib.validation import NUM_CLASSES, check_positive_int, check_seed
+from acgan_lib.models import latent_dim_of
+from acgan_lib.validation import NUM_CLASSES, check_digit, check_positive_int, check_seed
 from acgan_lib.viz import tile_images
-
-
-def _latent_dim(generator: keras.Model) -> int:
-    return int(generator.inputs[0].shape[-1])
-
-
-def _check_digit(digit, name: str = "digit") -> int:
-    if not isinstance(digit, (int, np.integer)) or not 0 <= int(digit) < NUM_CLASSES:
-        raise ValueError(f"{name} must be an integer from 0 to {NUM_CLASSES - 1}, got {digit!r}")
-    return int(digit)
 
 
 def style_grid(generator: keras.Model, styles: int = 6, seed: int = 0) -> np.ndarray:
     """A picture of ``styles`` rows: row ``i`` is noise vector ``i`` under labels 0 to 9."""
     check_positive_int(styles, "styles")
     check_seed(seed)
-    noise = np.random.default_rng(seed).standard_normal((styles, _latent_dim(generator)))
+    noise = np.random.default_rng(seed).standard_normal((styles, latent_dim_of(generator)))
     noise = np.repeat(noise, NUM_CLASSES, axis=0).astype(np.float32)
     labels = np.tile(np.arange(NUM_CLASSES), styles)
     return tile_images(generate(generator, labels, noise=noise), rows=styles)
@@ -61,12 +55,12 @@ def noise_interpolation(generator: keras.Model, digit: int, steps: int = 10, row
                         seed: int = 0) -> np.ndarray:
     """``rows`` interpolations of ``steps`` images each, for one ``digit``: the label stays,
     the noise moves (spherically) from one random vector to another."""
-    digit = _check_digit(digit)
+    digit = check_digit(digit)
     check_positive_int(steps, "steps")
     check_positive_int(rows, "rows")
     rng = np.random.default_rng(seed)
     t = np.linspace(0.0, 1.0, steps)
-    noise = np.concatenate([slerp(*rng.standard_normal((2, _latent_dim(generator))), t)
+    noise = np.concatenate([slerp(*rng.standard_normal((2, latent_dim_of(generator))), t)
                             for _ in range(rows)]).astype(np.float32)
     return tile_images(generate(generator, np.full(len(noise), digit), noise=noise), rows=rows)
 
@@ -78,17 +72,11 @@ def embedding_interpolation(generator: keras.Model, first: int, second: int, ste
 
     The embedding's row for ``first`` is overwritten for each step and restored afterwards.
     """
-    first, second = _check_digit(first, "first"), _check_digit(second, "second")
+    first, second = check_digit(first, "first"), check_digit(second, "second")
     check_positive_int(steps, "steps")
-    try:
-        embedding = generator.get_layer("label_embedding")
-    except ValueError:
-        raise ValueError("embedding_interpolation needs a generator that multiplies a label "
-                         "embedding into the noise (build_generator('multiply')); this one has "
-                         "no layer named 'label_embedding'") from None
-    table = embedding.embeddings
+    table = label_embedding(generator).embeddings
     saved = np.array(table.numpy())
-    noise = np.random.default_rng(seed).standard_normal((rows, _latent_dim(generator)))
+    noise = np.random.default_rng(seed).standard_normal((rows, latent_dim_of(generator)))
     columns = []
     try:
         for t in np.linspace(0.0, 1.0, steps):
@@ -175,3 +163,33 @@ def nearest_training_images(generator: keras.Model, data, examples: int = 10,
     nearest = scale_images(data.x_train[index[shown]])
     pairs = tile_images(np.concatenate([fake[shown], nearest]), rows=2)
     return Memorisation(pairs, float(np.median(fake_distance)), float(np.median(unseen_distance)))
+
+
+_TILE, _PAD = 28, 2  # the tiling of acgan_lib.viz.tile_images
+
+
+def training_strip(history, epochs: list[int] | None = None, column: int = 0) -> np.ndarray:
+    """One row per epoch: column ``column`` of that epoch's sample grid (one noise vector under
+    labels 0 to 9), so the rows show the same inputs as training went on.
+
+    ``history`` is :func:`acgan_lib.pretrained.pretrained_history`'s; ``epochs`` picks rows
+    (default: every epoch it has).
+    """
+    by_epoch = dict(zip(history.epochs, history.grids))
+    epochs = list(history.epochs) if epochs is None else list(epochs)
+    missing = [e for e in epochs if e not in by_epoch]
+    if not epochs or missing:
+        raise ValueError(f"no sample grid for epoch(s) {missing or epochs}; this history has "
+                         f"epochs {history.epochs[0]} to {history.epochs[-1]}")
+    rows = []
+    for epoch in epochs:
+        grid = by_epoch[epoch]
+        grid = grid[:, grid.shape[1] - grid.shape[0]:]  # drop the row-label margin
+        per_row = (grid.shape[1] - _PAD) // (_TILE + _PAD)
+        column = check_digit(column, "column", num_classes=per_row)
+        x = _PAD + column * (_TILE + _PAD)
+        digits = [grid[_PAD + d * (_TILE + _PAD):][:_TILE, x:x + _TILE]
+                  for d in range(NUM_CLASSES)]
+        rows.append(np.stack(digits))
+    images = np.concatenate(rows)[..., None].astype(np.float32) / 127.5 - 1.0
+    return tile_images(images, rows=len(epochs))

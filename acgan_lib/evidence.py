@@ -53,9 +53,11 @@ class ArmValues:
         return float(max(self.values))
 
     def text(self, percent: bool = False) -> str:
-        """``"95.1% ± 1.1 (3 seeds)"``: mean ± standard deviation across seeds."""
-        n = len(self.values)
-        seeds = f"{n} seed{'s' if n > 1 else ''}"
+        """``"95.1% ± 1.1 points (3 seeds)"``: mean ± standard deviation across seeds; one
+        seed has no spread to state (``"96.9% (1 seed)"``)."""
+        seeds = _seeds(len(self.values))
+        if len(self.values) == 1:
+            return f"{self.mean:.1%} ({seeds})" if percent else f"{self.mean:.3g} ({seeds})"
         if percent:
             return f"{self.mean:.1%} ± {100 * self.std:.1f} points ({seeds})"
         return f"{self.mean:.3g} ± {self.std:.2g} ({seeds})"
@@ -74,6 +76,11 @@ def arm_runs(model: str, budget: str = SHIPPED_BUDGET, study: dict | None = None
                          f"{', '.join(sorted(study['arms']))}. Train it with "
                          f"`python -m acgan_lib study ...` (see acgan_lib.study)")
     return [study["runs"][run_id] for run_id in study["arms"][arm]["runs"]]
+
+
+def has_arm(model: str, budget: str = SHIPPED_BUDGET, study: dict | None = None) -> bool:
+    """Whether the study has a finished run of ``model`` at ``budget``."""
+    return f"{model}-{budget}" in _study(study)["arms"]
 
 
 def arm_values(metric: str, model: str, budget: str = SHIPPED_BUDGET,
@@ -154,6 +161,21 @@ def curve(run: dict, key: str, x: str = "images_seen") -> tuple[np.ndarray, np.n
             np.array([r[key] for r in rows], dtype=float))
 
 
+#: The final metrics of a study table: (key, column title, as a percentage).
+TABLE_METRICS = (("label_accuracy", "label accuracy", True),
+                 ("frechet_distance", "Fréchet distance (squared)", False),
+                 ("diversity", "diversity", False),
+                 ("diversity_lowest", "least varied digit", False))
+#: A curve's axis label, by metric.
+METRIC_TITLES = {**{key: title for key, title, _ in TABLE_METRICS},
+                 "diversity_lowest": "least varied digit's diversity",
+                 "aux_label_accuracy_fake": "own classifier's label accuracy"}
+
+
+def _seeds(n: int) -> str:
+    return f"{n} seed" if n == 1 else f"{n} seeds"
+
+
 def plot_curves(models: list[str], key: str = "label_accuracy", budget: str = SHIPPED_BUDGET,
                 ax=None, study: dict | None = None, x: str = "images_seen",
                 style: dict | None = None, label: str = "{model}"):
@@ -173,18 +195,13 @@ def plot_curves(models: list[str], key: str = "label_accuracy", budget: str = SH
                     **options)
         if all(len(xi) == len(xs[0]) and np.array_equal(xi, xs[0]) for xi in xs):
             ax.plot(xs[0] / (1000 if x == "images_seen" else 1), np.mean(ys, axis=0), lw=2,
-                    label=f"{label.format(model=model)} ({len(runs)} seeds)", **options)
+                    label=f"{label.format(model=model)} ({_seeds(len(runs))})", **options)
     ax.set_xlabel("training images seen (thousands)" if x == "images_seen" else "step")
     if not ax.get_ylabel():  # a second call on the same axes keeps the first label
-        ax.set_ylabel(key.replace("_", " "))
+        ax.set_ylabel(METRIC_TITLES.get(key, key.replace("_", " ")))
     return ax
 
 
-#: The final metrics of a study table: (key, column title, as a percentage).
-TABLE_METRICS = (("label_accuracy", "label accuracy", True),
-                 ("frechet_distance", "Fréchet distance (squared)", False),
-                 ("diversity", "diversity", False),
-                 ("diversity_lowest", "least varied digit", False))
 
 
 def study_table(models: list[str], budget: str = SHIPPED_BUDGET,

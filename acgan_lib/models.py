@@ -93,6 +93,11 @@ class UpSamplingConv2D(layers.Conv2D):
         return self.activation(y) if self.activation is not None else y
 
 
+def latent_dim_of(generator: keras.Model) -> int:
+    """The noise size a generator ``[noise, label] -> image`` expects (its first input)."""
+    return int(generator.inputs[0].shape[-1])
+
+
 def build_generator(conditioning: str = "multiply", latent_dim: int = LATENT_DIM,
                     num_classes: int = NUM_CLASSES, name: str = "generator",
                     fused_upsampling: bool = False) -> keras.Model:

@@ -24,7 +24,8 @@ import keras
 import tensorflow as tf
 
 from acgan_lib import losses
-from acgan_lib.models import LATENT_DIM, NUM_CLASSES, build_discriminator, build_generator
+from acgan_lib.models import (LATENT_DIM, NUM_CLASSES, build_discriminator, build_generator,
+                              latent_dim_of)
 
 
 @dataclass(frozen=True)
@@ -277,7 +278,7 @@ def generate(generator: keras.Model, labels, seed: int = 0, noise=None,
 
     from acgan_lib.validation import check_labels
 
-    latent_dim = latent_dim or generator.inputs[0].shape[-1]
+    latent_dim = latent_dim or latent_dim_of(generator)
     labels = check_labels(labels)
     if noise is None:
         noise = np.random.default_rng(seed).standard_normal((len(labels), latent_dim))
@@ -296,7 +297,7 @@ def auxiliary_logits(discriminator: keras.Model, images, batch_size: int = 1000,
 
     By default BatchNorm is in inference mode (``training=False``: its moving averages), so an
     image's answer does not depend on the other images it is computed with. Measured on the
-    shipped ``acgan`` and the 10,000 MNIST test digits (and pinned by
+    shipped ``acgan-2-epochs`` and the 10,000 MNIST test digits (and pinned by
     ``tests/test_training.py::test_auxiliary_view_of_real_digits``): inference mode gives
     91.5%; batch statistics in batches of 250 that mix digits, as training batches do, 91.8%
     (85.0% against 82.5% after its first epoch); the same digits in batches sorted by class
@@ -308,7 +309,7 @@ def auxiliary_logits(discriminator: keras.Model, images, batch_size: int = 1000,
     shuffled order (so every batch mixes digits) and normalised batch by batch
     (``batch_size`` 250 then), and the moving averages are restored afterwards. The curves of
     :mod:`acgan_lib.curves` use it for generated images, which is how the discriminator sees
-    them in training (on the shipped ``acgan`` the two views agree within 0.1 points there).
+    them in training (on ``acgan-2-epochs`` the two views agree within 0.1 points there).
     """
     import numpy as np
 

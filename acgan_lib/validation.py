@@ -8,6 +8,14 @@ import numpy as np
 NUM_CLASSES = 10
 
 
+def check_digit(digit, name: str = "digit", num_classes: int = NUM_CLASSES) -> int:
+    """One class index as an int, or a clear error (booleans and floats are refused)."""
+    if isinstance(digit, bool) or not isinstance(digit, (int, np.integer)) \
+            or not 0 <= int(digit) < num_classes:
+        raise ValueError(f"{name} must be an integer from 0 to {num_classes - 1}, got {digit!r}")
+    return int(digit)
+
+
 def check_labels(labels, n: int | None = None, num_classes: int = NUM_CLASSES,
                  name: str = "labels") -> np.ndarray:
     """Return ``labels`` as a 1-D int32 array of class indices, or raise a clear error.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import keras
@@ -10,6 +11,7 @@ import numpy as np
 
 from acgan_lib.data import unscale_images
 from acgan_lib.files import atomic_write, write_bytes
+from acgan_lib.models import latent_dim_of
 from acgan_lib.training import generate
 from acgan_lib.validation import check_positive_int
 
@@ -49,7 +51,7 @@ def sample_grid(generator: keras.Model, per_class: int = 10, seed: int = 0) -> n
     the same bytes) on the same machine; see :mod:`acgan_lib.reproducibility`.
     """
     check_positive_int(per_class, "per_class")
-    latent_dim = generator.inputs[0].shape[-1]
+    latent_dim = latent_dim_of(generator)
     noise, labels = grid_inputs(per_class, seed=seed, latent_dim=latent_dim)
     return tile_images(generate(generator, labels, noise=noise), rows=10)
 
@@ -87,20 +89,28 @@ def save_grid(generator: keras.Model, path: str | os.PathLike, per_class: int = 
     return save_png(label_rows(sample_grid(generator, per_class, seed)), path)
 
 
-def show_grid(picture: np.ndarray, title: str | None = None, ax=None, row_labels: bool = True):
-    """Show a grid with matplotlib, the digit each row was asked for on its left."""
+def show_grid(picture: np.ndarray, title: str | None = None, ax=None,
+              row_labels: bool | Sequence[str] = True, ylabel: str | None = None):
+    """Show a grid with matplotlib, the digit each row was asked for on its left.
+
+    ``row_labels`` may instead name the rows (e.g. the epochs of
+    :func:`acgan_lib.diagnostics.training_strip`); ``False`` shows none.
+    """
     import matplotlib.pyplot as plt
 
     if ax is None:
         _, ax = plt.subplots(figsize=(picture.shape[1] / 60, picture.shape[0] / 60))
     ax.imshow(picture, cmap="gray", vmin=0, vmax=255)
     ax.set_xticks([])
+    if row_labels is True:
+        row_labels, ylabel = [str(i) for i in range(10)], ylabel or "requested digit"
     if row_labels:
-        step = picture.shape[0] / 10
-        ax.set_yticks([step * (i + 0.5) for i in range(10)], [str(i) for i in range(10)])
-        ax.set_ylabel("requested digit")
+        step = picture.shape[0] / len(row_labels)
+        ax.set_yticks([step * (i + 0.5) for i in range(len(row_labels))], list(row_labels))
     else:
         ax.set_yticks([])
+    if ylabel:
+        ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title)
     return ax

@@ -29,7 +29,7 @@ from acgan_lib.data import DataSourceError, load_mnist, make_dataset  # noqa: E4
 from acgan_lib.reproducibility import make_repeatable  # noqa: E402
 from acgan_lib.runs import load_run, train_run  # noqa: E402
 from acgan_lib.training import TrainConfig, build_gan, generate  # noqa: E402
-from acgan_lib.validation import check_images, check_labels  # noqa: E402
+from acgan_lib.validation import check_digit, check_images, check_labels  # noqa: E402
 from acgan_lib.viz import sample_grid  # noqa: E402
 
 
@@ -165,6 +165,11 @@ CASES = [
          "must be in 0..9; found 10"),
     Case("label-negative", lambda w, d, s: check_labels([-1, 2]), ValueError, "found -1"),
     Case("label-float", lambda w, d, s: check_labels([0.0, 1.5]), TypeError, "must be integers"),
+    Case("digit-10", lambda w, d, s: check_digit(10), ValueError,
+         "digit must be an integer from 0 to 9, got 10"),
+    Case("digit-bool", lambda w, d, s: check_digit(True), ValueError, "got True"),
+    Case("digit-float", lambda w, d, s: check_digit(3.0, "first"), ValueError,
+         "first must be an integer from 0 to 9, got 3.0"),
     Case("label-one-hot", lambda w, d, s: check_labels(np.eye(10, dtype=int)), ValueError,
          "labels.argmax(axis=1)"),
     Case("label-wrong-length",

@@ -100,3 +100,32 @@ def test_wider_noise_drowns_a_concatenated_label_at_initialisation():
     assert 0.15 < ratio["concat", 25] < 0.3 and 0.03 < ratio["concat", 400] < 0.08
     assert 3 < ratio["concat", 25] / ratio["concat", 400] < 5.5  # sqrt(16) = 4
     assert all(0.85 < ratio["multiply", w] < 1.15 for w in (25, 400))
+
+
+def test_label_gains_are_the_embedding_lengths_and_a_zero_gain_removes_the_noise():
+    from acgan_lib.conditioning import label_gains
+    from acgan_lib.training import generate
+
+    generator = build_generator("multiply")
+    table = generator.get_layer("label_embedding").embeddings
+    weights = np.array(table.numpy())
+    np.testing.assert_allclose(label_gains(generator), np.linalg.norm(weights, axis=1),
+                               rtol=1e-6)
+    weights[3] = 0.0  # digit 3: no gain, so the noise cannot reach the image
+    table.assign(weights)
+    assert label_gains(generator)[3] == 0
+    images = generate(generator, [3] * 4, seed=1)
+    assert np.abs(images - images[:1]).max() < 1e-5  # one image, whatever the noise
+    with pytest.raises(ValueError, match="multiplies a label embedding"):
+        label_gains(build_generator("concat"))
+
+
+@pytest.mark.parametrize("name", ["cgan-multiply", "acgan-2-epochs", "acgan-real-aux", "acgan"])
+def test_each_shipped_multiplying_generators_least_varied_digit_has_the_smallest_gain(name):
+    """The measurement behind chapter 4's explanation of the ACGANs' collapsed digits."""
+    from acgan_lib.conditioning import label_gains
+    from acgan_lib.pretrained import load_pretrained, pretrained_manifest
+
+    gains = label_gains(load_pretrained(name).generator)
+    least_varied = pretrained_manifest(name)["evaluation"]["diversity_lowest_digit"]
+    assert int(np.argmin(gains)) == least_varied, (gains.round(2), least_varied)

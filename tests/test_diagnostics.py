@@ -64,3 +64,21 @@ def test_memorisation_check_on_real_digits(multiply, mnist):
     assert 0.5 < memo.generated_distance / memo.unseen_distance < 3
     index, distance = diagnostics._nearest(np.eye(3), np.eye(3)[::-1])
     assert list(index) == [2, 1, 0] and np.allclose(distance, 0)
+
+
+def test_training_strip_cuts_one_column_of_each_epochs_grid():
+    from acgan_lib.pretrained import pretrained_history
+
+    history = pretrained_history("cgan-concat")
+    strip = diagnostics.training_strip(history, column=3)
+    assert strip.shape == (len(history.epochs) * 30 + 2, 10 * 30 + 2)
+    last = history.grids[-1]
+    last = last[:, last.shape[1] - last.shape[0]:]
+    for digit in range(10):  # the last row: digit d of column 3, the last epoch
+        y, x = 2 + digit * 30, 2 + 3 * 30
+        np.testing.assert_array_equal(strip[-30:-2, 2 + digit * 30:][:, :28],
+                                      last[y:y + 28, x:x + 28])
+    with pytest.raises(ValueError, match="no sample grid for epoch"):
+        diagnostics.training_strip(history, epochs=[99])
+    with pytest.raises(ValueError, match="column must be an integer from 0 to 9"):
+        diagnostics.training_strip(history, column=10)

@@ -34,6 +34,9 @@ def test_arm_values_and_contrast_across_seeds(study):
     assert c.difference == pytest.approx(0.095) and c.spread == pytest.approx(0.0353553, 1e-4)
     assert c.a_above and not c.a_below
     assert c.text(percent=True) == "+9.5 points (seed-to-seed spread 3.5)"
+    assert evidence.has_arm("a", study=study) and not evidence.has_arm("a", "b256-e20", study)
+    single = evidence.ArmValues("a-b256-e20", "label_accuracy", (0.969,))
+    assert single.std == 0 and single.text(percent=True) == "96.9% (1 seed)"  # no "± 0.0"
 
 
 def test_missing_arm_or_metric_names_what_exists(study):

@@ -152,14 +152,14 @@ def test_noise_is_a_function_of_seed_and_step():
 
 
 def test_auxiliary_view_of_real_digits():
-    """The measurement behind ``auxiliary_logits``: on the shipped ACGAN, batch statistics
+    """The measurement behind ``auxiliary_logits``: on the shipped 2-epoch ACGAN, batch statistics
     make a digit's answer depend on its batch (class-sorted batches are far worse than mixed
     ones); inference mode does not, and agrees with the mixed-batch view within a few points."""
     from acgan_lib.data import load_mnist
     from acgan_lib.pretrained import load_pretrained
 
     data = load_mnist(source="sample", verbose=False)
-    gan = load_pretrained("acgan")
+    gan = load_pretrained("acgan-2-epochs")
     x, y = scale_images(data.x_test), np.asarray(data.y_test)
     order = np.argsort(y, kind="stable")
     inference = float(np.mean(auxiliary_logits(gan.discriminator, x).argmax(axis=1) == y))
