@@ -44,18 +44,18 @@ class UnreadableCheckpointError(CheckpointError):
     """A file that is not a readable acgan_lib weights file (corrupt, truncated, pickled)."""
 
 
-def _named_variables(prefix: str, variables) -> dict:
+def named_variables(prefix: str, variables) -> dict:
     return {f"{prefix}/{i:03d}:{v.path}": v for i, v in enumerate(variables)}
 
 
 def gan_variables(gan, optimizers: bool = True) -> dict:
     """Name -> variable for a ConditionalGAN's networks and (optionally) both optimizers."""
     out = {}
-    out.update(_named_variables("generator", gan.generator.weights))
-    out.update(_named_variables("discriminator", gan.discriminator.weights))
+    out.update(named_variables("generator", gan.generator.weights))
+    out.update(named_variables("discriminator", gan.discriminator.weights))
     if optimizers:
-        out.update(_named_variables("d_optimizer", gan.d_optimizer.variables))
-        out.update(_named_variables("g_optimizer", gan.g_optimizer.variables))
+        out.update(named_variables("d_optimizer", gan.d_optimizer.variables))
+        out.update(named_variables("g_optimizer", gan.g_optimizer.variables))
     return out
 
 

@@ -26,7 +26,7 @@ from acgan_lib.conditioning import label_embedding
 from acgan_lib.training import generate
 from acgan_lib.models import latent_dim_of
 from acgan_lib.validation import NUM_CLASSES, check_digit, check_positive_int, check_seed
-from acgan_lib.viz import tile_images
+from acgan_lib.viz import tile_images, unlabel_rows, untile_images
 
 
 def style_grid(generator: keras.Model, styles: int = 6, seed: int = 0) -> np.ndarray:
@@ -165,9 +165,6 @@ def nearest_training_images(generator: keras.Model, data, examples: int = 10,
     return Memorisation(pairs, float(np.median(fake_distance)), float(np.median(unseen_distance)))
 
 
-_TILE, _PAD = 28, 2  # the tiling of acgan_lib.viz.tile_images
-
-
 def training_strip(history, epochs: list[int] | None = None, column: int = 0) -> np.ndarray:
     """One row per epoch: column ``column`` of that epoch's sample grid (one noise vector under
     labels 0 to 9), so the rows show the same inputs as training went on.
@@ -183,13 +180,9 @@ def training_strip(history, epochs: list[int] | None = None, column: int = 0) ->
                          f"epochs {history.epochs[0]} to {history.epochs[-1]}")
     rows = []
     for epoch in epochs:
-        grid = by_epoch[epoch]
-        grid = grid[:, grid.shape[1] - grid.shape[0]:]  # drop the row-label margin
-        per_row = (grid.shape[1] - _PAD) // (_TILE + _PAD)
+        images = untile_images(unlabel_rows(by_epoch[epoch]), rows=NUM_CLASSES)
+        per_row = len(images) // NUM_CLASSES
         column = check_digit(column, "column", num_classes=per_row)
-        x = _PAD + column * (_TILE + _PAD)
-        digits = [grid[_PAD + d * (_TILE + _PAD):][:_TILE, x:x + _TILE]
-                  for d in range(NUM_CLASSES)]
-        rows.append(np.stack(digits))
-    images = np.concatenate(rows)[..., None].astype(np.float32) / 127.5 - 1.0
+        rows.append(images.reshape(NUM_CLASSES, per_row, *images.shape[1:])[:, column])
+    images = np.concatenate(rows)
     return tile_images(images, rows=len(epochs))

@@ -231,13 +231,12 @@ def _compact_grid(png: Path) -> np.ndarray:
     """A run's saved grid (scale 2, with or without its row labels) at scale 1, labelled."""
     import cv2
 
-    from acgan_lib.viz import label_rows
+    from acgan_lib.viz import label_rows, unlabel_rows
 
     picture = cv2.imread(str(png), cv2.IMREAD_GRAYSCALE)
     if picture is None:
         raise CheckpointError(f"{png} is not a readable PNG")
-    picture = picture[:, picture.shape[1] - picture.shape[0]:]  # drop a label margin
-    return label_rows(picture[::2, ::2])
+    return label_rows(unlabel_rows(picture)[::2, ::2])
 
 
 def ship_history(run_dir: Path, target: Path) -> dict:

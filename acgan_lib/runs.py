@@ -76,7 +76,7 @@ def _validate(config: TrainConfig, n_images: int, steps_per_epoch=None, keep: in
     check_seed(config.seed)
 
 
-def _cut_back(out: Path, epochs_done: int) -> None:
+def cut_back_grids(out: Path, epochs_done: int) -> None:
     """Drop grids of epochs after ``epochs_done`` (a kill came before their checkpoint was
     written; they are trained again). ``MetricsLogger`` does the same for metrics rows."""
     for grid in (out / "grids").glob("grid_epoch_*.png"):
@@ -139,7 +139,7 @@ def train_run(config: TrainConfig, out: str | os.PathLike, data: MnistData | Non
         # Continue the same sequence of batches: skip the ones already trained on.
         initial_step = int(header.get("step", initial_epoch * steps))
         dataset = dataset.skip(initial_step)
-        _cut_back(out, initial_epoch)
+        cut_back_grids(out, initial_epoch)
     write_json(out / "config.json", {**wanted, "epochs": config.epochs,
                                      "steps_per_epoch": steps, "data": data.description})
     checkpointer = GANCheckpoint(ckpt_dir, config.model, keep=keep, elapsed=elapsed,
@@ -196,7 +196,7 @@ def train_run(config: TrainConfig, out: str | os.PathLike, data: MnistData | Non
         "deterministic_ops": bool(deterministic),
         "versions": versions(),
         "training_metrics": final_logs,
-        "final_evaluation": _final_row(out) if evaluate else None,
+        "final_evaluation": final_row(out) if evaluate else None,
         "files": {"weights": "weights.npz", "grids": [str(p.relative_to(out)) for p in grid_files],
                   "metrics": "metrics.csv", "animation": "training.gif",
                   **({"curve": CURVE_FILE} if evaluate else {})},
@@ -205,7 +205,7 @@ def train_run(config: TrainConfig, out: str | os.PathLike, data: MnistData | Non
     return manifest
 
 
-def _final_row(out: Path) -> dict | None:
+def final_row(out: Path) -> dict | None:
     """The last evaluation of a run's curve, without the per-digit lists (for the manifest)."""
     rows = read_curve(out)
     if not rows:
@@ -223,7 +223,10 @@ def load_run(out: str | os.PathLike):
                 if list_checkpoints(out / "checkpoints") else "")
         raise CheckpointError(f"{out} is not a finished run (no manifest.json).{hint}")
     manifest = read_json(out / "manifest.json", error=CheckpointError)
-    gan = build_gan(manifest["model"], latent_dim=manifest["config"]["latent_dim"])
-    load_gan(gan, out / "weights.npz", manifest["model"], optimizers=False)
+    # A run of the article's loop (acgan_lib.article_run) is stored as the model with its
+    # networks, its "architecture".
+    model = manifest.get("architecture", manifest["model"])
+    gan = build_gan(model, latent_dim=manifest["config"]["latent_dim"])
+    load_gan(gan, out / "weights.npz", model, optimizers=False)
     return gan, manifest
 

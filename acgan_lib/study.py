@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from acgan_lib.article_run import ARTICLE_LOOP, train_article_loop
 from acgan_lib.curves import read_curve
 from acgan_lib.data import SOURCES
 from acgan_lib.evaluation import evaluate_generator
@@ -81,6 +82,8 @@ class PlannedRun:
     def command(self, data: str = "mnist.npz") -> str:
         """The command that trains this run on its own, as the study does (``data``: the full
         MNIST file), into ``runs/study/<run id>``."""
+        if self.model == ARTICLE_LOOP:  # not a library model: the study trains it
+            return f"python -m acgan_lib study article-loop --data {data}"
         steps = f" --steps-per-epoch {self.steps_per_epoch}" if self.steps_per_epoch else ""
         return (f"python -m acgan_lib train --model {self.model} --epochs {self.epochs} "
                 f"--batch-size {self.batch_size} --seed {self.seed}{steps} --data {data} "
@@ -105,6 +108,9 @@ STUDIES: dict[str, tuple[PlannedRun, ...]] = {
                                                 "acgan-real-aux-light")),
     # The recipe that removed the collapse in its screening run, with two more seeds.
     "recipe-seeds": tuple(PlannedRun("acgan-real-aux-concat", s) for s in (1, 2)),
+    # The article's own loop (acgan_lib.article_run) at the article's budget: on Keras 3 its
+    # discriminator never trains; the curve shows what its generator learns meanwhile.
+    "article-loop": (PlannedRun(ARTICLE_LOOP, 0, 20, 256),),
 }
 
 
@@ -150,6 +156,16 @@ def collect_result(run: PlannedRun, run_dir, data, n_per_class: int = FINAL_N_PE
     }
 
 
+def train(run: PlannedRun, run_dir: Path, data, verbose: int = 2) -> dict:
+    """Train (or resume) one planned run into ``run_dir``; its manifest."""
+    if run.model == ARTICLE_LOOP:
+        return train_article_loop(run_dir, data, run.epochs, run.batch_size, run.seed,
+                                  run.steps_per_epoch, command=run.command(),
+                                  verbose=verbose > 0)
+    return train_run(run.config(), run_dir, data, steps_per_epoch=run.steps_per_epoch,
+                     command=run.command(), verbose=verbose)
+
+
 def _finished(run_dir: Path, run: PlannedRun) -> bool:
     manifest = run_dir / "manifest.json"
     if not manifest.is_file():
@@ -185,8 +201,7 @@ def run_study(runs: list[PlannedRun], data, runs_root=None, results_dir=None,
             log(f"[{i}/{len(runs)}] {run.run_id}: trained; evaluating")
         else:
             log(f"[{i}/{len(runs)}] {run.run_id}: training into {run_dir}")
-            train_run(run.config(), run_dir, data, steps_per_epoch=run.steps_per_epoch,
-                      command=run.command(), verbose=verbose)
+            train(run, run_dir, data, verbose)
         result = collect_result(run, run_dir, data, n_per_class)
         write_json(target, result)
         final = result["final"]
@@ -308,8 +323,12 @@ def time_to_quality(summary: dict, thresholds=(0.9, 0.95)) -> dict:
 
     arms = {}
     for arm_id, arm in summary["arms"].items():
+        curves = [summary["runs"][r]["curve"] for r in arm["runs"]]
         entry = {"model": arm["model"], "epochs": arm["epochs"], "batch_size": arm["batch_size"],
-                 "seeds": len(arm["runs"]), "thresholds": {}}
+                 "seeds": len(arm["runs"]), "thresholds": {},
+                 # the best any of its curves did, for the arms that reach no threshold
+                 "best_label_accuracy": max(r["label_accuracy"] for c in curves for r in c),
+                 "images": max(c[-1]["images_seen"] for c in curves)}
         for threshold in thresholds:
             reached = []
             for run_id in arm["runs"]:

@@ -44,6 +44,26 @@ def tile_images(images: np.ndarray, rows: int, padding: int = 2) -> np.ndarray:
     return out
 
 
+def untile_images(picture: np.ndarray, rows: int, padding: int = 2, size: int = 28
+                  ) -> np.ndarray:
+    """The inverse of :func:`tile_images`: a uint8 picture back to ``(n, size, size, 1)``
+    images in [-1, 1], row by row (for grids that were saved as pictures)."""
+    step = size + padding
+    cols = (picture.shape[1] - padding) // step
+    if rows * step + padding != picture.shape[0] or cols * step + padding != picture.shape[1]:
+        raise ValueError(f"a {picture.shape[0]}x{picture.shape[1]} picture is not {rows} rows "
+                         f"of {size}-pixel tiles with {padding}-pixel padding")
+    tiles = [picture[padding + r * step:][:size, padding + c * step:][:, :size]
+             for r in range(rows) for c in range(cols)]
+    return np.stack(tiles)[..., None].astype(np.float32) / 127.5 - 1.0
+
+
+def unlabel_rows(picture: np.ndarray) -> np.ndarray:
+    """The grid without the margin :func:`label_rows` adds. A sample grid is square (ten digits
+    by ten samples), so whatever is wider than it is tall is the margin."""
+    return picture[:, picture.shape[1] - picture.shape[0]:]
+
+
 def sample_grid(generator: keras.Model, per_class: int = 10, seed: int = 0) -> np.ndarray:
     """A uint8 picture with one row per digit 0..9, ``per_class`` samples each.
 

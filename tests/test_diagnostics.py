@@ -82,3 +82,15 @@ def test_training_strip_cuts_one_column_of_each_epochs_grid():
         diagnostics.training_strip(history, epochs=[99])
     with pytest.raises(ValueError, match="column must be an integer from 0 to 9"):
         diagnostics.training_strip(history, column=10)
+
+
+def test_untile_images_inverts_tile_images_and_rejects_other_pictures():
+    from acgan_lib.viz import label_rows, unlabel_rows, untile_images
+
+    images = np.random.default_rng(0).uniform(-1, 1, (20, 28, 28, 1)).astype(np.float32)
+    picture = tile_images(images, rows=2)
+    np.testing.assert_array_equal(tile_images(untile_images(picture, rows=2), rows=2), picture)
+    square = tile_images(images[:4], rows=2)
+    np.testing.assert_array_equal(unlabel_rows(label_rows(square, rows=2)), square)
+    with pytest.raises(ValueError, match="is not 3 rows of 28-pixel tiles"):
+        untile_images(picture, rows=3)
