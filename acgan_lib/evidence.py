@@ -202,8 +202,6 @@ def plot_curves(models: list[str], key: str = "label_accuracy", budget: str = SH
     return ax
 
 
-
-
 def study_table(models: list[str], budget: str = SHIPPED_BUDGET,
                 study: dict | None = None) -> str:
     """A Markdown table: one row per model, each final metric as mean ± std across seeds."""

@@ -46,8 +46,8 @@ MAX_TOTAL_BYTES = 25 * 1024 * 1024
 ENV_TRAIN = "ACGAN_TRAIN"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
-__all__ = ["SHIPPED_NAMES", "SHIPPED_MODELS", "available_pretrained", "pretrained_manifest", "load_pretrained",
-           "load_or_train", "Loaded", "ship_run", "sha256"]
+__all__ = ["SHIPPED_NAMES", "SHIPPED_MODELS", "available_pretrained", "pretrained_manifest",
+           "load_pretrained", "load_or_train", "Loaded", "ship_run", "sha256"]
 
 
 def _directory(directory) -> Path:
