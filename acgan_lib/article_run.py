@@ -22,15 +22,13 @@ import warnings
 from pathlib import Path
 
 import keras
-import numpy as np
-
 from acgan_lib.article import ArticleBaseline
 from acgan_lib.callbacks import MetricsLogger
-from acgan_lib.checkpoint import (CheckpointError, FORMAT, UnreadableCheckpointError,
-                                  assign_arrays, atomic_savez, checkpoint_path,
-                                  list_checkpoints, named_variables, read_npz,
-                                  remove_stale_temporaries, save_gan)
-from acgan_lib.curves import CURVE_FILE, TrainingEvaluator, evaluation_steps
+from acgan_lib.checkpoint import (CHECKPOINT_PATTERN, FORMAT, CheckpointError,
+                                  UnreadableCheckpointError, assign_arrays, atomic_savez,
+                                  checkpoint_path, list_checkpoints, named_variables,
+                                  read_npz, remove_stale_temporaries, save_gan)
+from acgan_lib.curves import CURVE_FILE, N_PER_CLASS, TrainingEvaluator, evaluation_steps
 from acgan_lib.data import MnistData, make_dataset
 from acgan_lib.files import read_json, versions, write_json
 from acgan_lib.runs import check_output_dir, cut_back_grids, final_row
@@ -103,13 +101,14 @@ def _restore(baseline: ArticleBaseline, ckpt_dir: Path) -> dict | None:
 
 def train_article_loop(out: str | os.PathLike, data: MnistData, epochs: int = 20,
                        batch_size: int = 256, seed: int = 0, steps_per_epoch: int | None = None,
-                       n_per_class: int | None = None, command: str | None = None,
+                       n_per_class: int = N_PER_CLASS, command: str | None = None,
                        verbose: bool = True, keep: int = 2) -> dict:
     """Train the article's loop into the run directory ``out`` (resuming if it holds
     checkpoints) and measure its curve; returns the manifest (also ``out/manifest.json``).
 
     ``steps_per_epoch`` defaults to one pass over the training images; ``n_per_class`` is the
-    curve's images per digit (default: the study's). The batches are the study's
+    curve's images per digit (default: the study's). Every argument is checked, and so is a
+    directory's earlier settings, before anything is written. The batches are the study's
     (:func:`~acgan_lib.data.make_dataset` with ``seed``), so the loop sees the same data in the
     same order as a library run with the same seed and batch size.
     """
@@ -120,13 +119,21 @@ def train_article_loop(out: str | os.PathLike, data: MnistData, epochs: int = 20
     if batch_size > len(data.x_train):
         raise ValueError(f"batch_size {batch_size} is larger than the dataset "
                          f"({len(data.x_train)} images); use at most {len(data.x_train)}")
-    steps = steps_per_epoch or len(data.x_train) // batch_size
-    check_positive_int(steps, "steps_per_epoch")
+    steps = check_positive_int(len(data.x_train) // batch_size if steps_per_epoch is None
+                               else steps_per_epoch, "steps_per_epoch")
+    check_positive_int(n_per_class, "n_per_class")
     check_output_dir(out)
     ckpt_dir = out / "checkpoints"
+    # what a resumed run must share with its first sitting (the curve's rows are comparable
+    # only with the same data and the same number of images per digit)
     wanted = {"model": ARTICLE_LOOP, "batch_size": batch_size, "seed": seed,
-              "steps_per_epoch": steps}
-    if (out / "config.json").is_file() and list_checkpoints(ckpt_dir):
+              "steps_per_epoch": steps, "n_per_class": n_per_class, "data": data.description}
+    existing = list_checkpoints(ckpt_dir)
+    done = int(CHECKPOINT_PATTERN.match(existing[-1].name).group(1)) if existing else 0
+    if done > epochs:
+        raise ValueError(f"{out} already holds {done} epochs, more than the {epochs} asked "
+                         f"for; ask for at least {done}, or use a new output directory")
+    if (out / "config.json").is_file() and existing:
         saved = read_json(out / "config.json", error=CheckpointError)
         differs = {k: (saved.get(k), v) for k, v in wanted.items() if saved.get(k) != v}
         if differs:
@@ -138,20 +145,22 @@ def train_article_loop(out: str | os.PathLike, data: MnistData, epochs: int = 20
     out.mkdir(parents=True, exist_ok=True)
     for d in (out, ckpt_dir, out / "grids"):
         remove_stale_temporaries(d)
-    header = _restore(baseline, ckpt_dir) or {"epoch": 0, "step": 0, "elapsed_seconds": 0.0}
+    header = _restore(baseline, ckpt_dir) or {"epoch": 0, "step": 0, "elapsed_seconds": 0.0,
+                                              "logs": {}}
     first_epoch, step = int(header["epoch"]), int(header["step"])
     cut_back_grids(out, first_epoch)
-    write_json(out / "config.json", {**wanted, "epochs": epochs, "data": data.description})
+    write_json(out / "config.json", {**wanted, "epochs": epochs})
 
     total = epochs * steps
     evaluator = _LoopEvaluator(
         baseline, mirror, out, data.x_test, data.y_test, evaluation_steps(total, steps),
         batch_size=batch_size, steps_per_epoch=steps, initial_step=step,
-        verbose=verbose, **({"n_per_class": n_per_class} if n_per_class else {}))
+        n_per_class=n_per_class, verbose=verbose)
     logger = MetricsLogger(out / "metrics.csv", initial_epoch=first_epoch)
     dataset = iter(make_dataset(data.x_train, data.y_train, batch_size, seed=seed,
                                 repeat=True).skip(step))
     started, elapsed = time.perf_counter(), float(header["elapsed_seconds"])
+    logs = header.get("logs", {})
     evaluator.on_train_begin()
     for epoch in range(first_epoch, epochs):
         bar = keras.utils.Progbar(steps, verbose=1 if verbose else 0)
@@ -167,7 +176,7 @@ def train_article_loop(out: str | os.PathLike, data: MnistData, epochs: int = 20
             evaluator.on_train_batch_end(i)
             bar.update(i + 1, [("d_loss_real", losses["discriminator_real"][0]),
                                ("g_loss", losses["combined"][0])])
-        logs = {**{f"{call}_loss": value[0] for call, value in losses.items()},
+        logs = {**{f"{call}_loss": float(value[0]) for call, value in losses.items()},
                 **baseline.metric_results()}
         baseline.reset_metrics(faithful=False)  # the article's reset_states() fails on Keras 3
         logger.on_epoch_end(epoch, logs)
@@ -177,7 +186,7 @@ def train_article_loop(out: str | os.PathLike, data: MnistData, epochs: int = 20
         arrays = {k: v.numpy() for k, v in loop_variables(baseline).items()}
         atomic_savez(checkpoint_path(ckpt_dir, epoch + 1), arrays,
                      {"format": FORMAT, "model": ARTICLE_LOOP, "epoch": epoch + 1,
-                      "step": step, "elapsed_seconds": round(now, 2),
+                      "step": step, "elapsed_seconds": round(now, 2), "logs": logs,
                       "rng": baseline.rng.bit_generator.state})
         for old in list_checkpoints(ckpt_dir)[:-keep]:
             old.unlink()
@@ -206,7 +215,7 @@ def train_article_loop(out: str | os.PathLike, data: MnistData, epochs: int = 20
                               if trained else None),
         "resumed_from_epoch": first_epoch or None,
         "versions": versions(),
-        "training_metrics": logger.rows[-1] if logger.rows else {},
+        "training_metrics": logs,
         "final_evaluation": final_row(out),
         "files": {"weights": "weights.npz", "grids": [str(p.relative_to(out)) for p in grids],
                   "metrics": "metrics.csv", "animation": "training.gif", "curve": CURVE_FILE},

@@ -82,8 +82,13 @@ class PlannedRun:
     def command(self, data: str = "mnist.npz") -> str:
         """The command that trains this run on its own, as the study does (``data``: the full
         MNIST file), into ``runs/study/<run id>``."""
-        if self.model == ARTICLE_LOOP:  # not a library model: the study trains it
-            return f"python -m acgan_lib study article-loop --data {data}"
+        if self.model == ARTICLE_LOOP:  # not a library model: a study trains it
+            if self in STUDIES["article-loop"]:
+                return f"python -m acgan_lib study article-loop --data {data}"
+            steps = f", steps_per_epoch={self.steps_per_epoch}" if self.steps_per_epoch else ""
+            return (f"acgan_lib.article_run.train_article_loop('{RUNS_ROOT / self.run_id}', "
+                    f"load_mnist('{data}'), epochs={self.epochs}, "
+                    f"batch_size={self.batch_size}, seed={self.seed}{steps})")
         steps = f" --steps-per-epoch {self.steps_per_epoch}" if self.steps_per_epoch else ""
         return (f"python -m acgan_lib train --model {self.model} --epochs {self.epochs} "
                 f"--batch-size {self.batch_size} --seed {self.seed}{steps} --data {data} "

@@ -818,7 +818,7 @@ def article_loop_paragraph(results: dict) -> str:
                 "this file has no measured answer for it.")
     loop = loops[0]
     reached = [k for k, v in loop["thresholds"].items() if v["reached"]]
-    verdict = (f"reaches {float(reached[0]):.0%} after all" if reached else
+    verdict = (f"reaches {float(reached[-1]):.0%} after all" if reached else
                "never reaches 90%")
     return (f"**The article's own loop** (`{ARTICLE_LOOP}`: "
             "`acgan_lib.article.ArticleBaseline`, whose discriminator never trains on "

@@ -65,21 +65,54 @@ def test_a_resumed_loop_continues_where_it_stopped(straight, mnist, tmp_path):
     assert rows[:len(first_curve)] == first_curve  # the first sitting's rows are kept as they were
 
 
-def test_a_loop_directory_refuses_other_settings(straight, mnist):
+def test_an_interrupted_loop_is_cut_back_to_its_checkpoint_and_trained_again(straight, mnist,
+                                                                            tmp_path):
+    import shutil
+
     out, _ = straight
+    killed = tmp_path / "killed"
+    shutil.copytree(out, killed)
+    # a kill during epoch 2: its checkpoint and the manifest were never written
+    (killed / "checkpoints" / "ckpt-000002.npz").unlink()
+    (killed / "manifest.json").unlink()
+    manifest = train_article_loop(killed, mnist, epochs=2, keep=1, **BUDGET)
+    assert manifest["resumed_from_epoch"] == 1 and manifest["steps"] == 6
+    assert [p.name for p in list_checkpoints(killed / "checkpoints")] == ["ckpt-000002.npz"]
+    rows, whole = read_curve(killed), read_curve(out)
+    assert [r["step"] for r in rows] == evaluation_steps(6, 3)  # each scheduled step once
+    kept = [r for r in whole if r["step"] <= 3]
+    assert rows[:len(kept)] == kept  # rows up to the checkpoint are kept as they were
+    for a, b in zip(rows[len(kept):], whole[len(kept):]):  # the rest is measured again
+        assert a["label_accuracy"] == pytest.approx(b["label_accuracy"], abs=0.02)
+    assert all(isinstance(v, float) for v in manifest["training_metrics"].values())
+
+
+def test_a_loop_directory_refuses_other_settings_and_leaves_it_as_it_was(straight, mnist):
+    out, _ = straight
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
     with pytest.raises(ValueError, match="holds a run with other settings"):
         train_article_loop(out, mnist, epochs=3, **{**BUDGET, "batch_size": 8})
+    with pytest.raises(ValueError, match="already holds 2 epochs, more than the 1"):
+        train_article_loop(out, mnist, epochs=1, **BUDGET)
+    with pytest.raises(ValueError, match="n_per_class must be a positive integer"):
+        train_article_loop(out, mnist, epochs=2, **{**BUDGET, "n_per_class": 0})
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before
 
 
 def test_the_study_trains_and_aggregates_the_loop_like_any_run(mnist, tmp_path):
-    from acgan_lib.study import PlannedRun, run_study
+    from acgan_lib.study import STUDIES, PlannedRun, run_study, time_to_quality
 
     run = PlannedRun(ARTICLE_LOOP, 0, 1, 16, steps_per_epoch=3)
     summary = run_study([run], mnist, tmp_path / "runs", tmp_path / "results", n_per_class=20,
                         verbose=0, log=lambda m: None)
     result = summary["runs"][run.run_id]
     assert result["arm"] == "article-loop-b16-e1-n3" and result["steps"] == 3
-    assert result["command"] == "python -m acgan_lib study article-loop --data mnist.npz"
+    assert summary["arms"]["article-loop-b16-e1-n3"]["runs"] == [run.run_id]
+    assert "train_article_loop(" in result["command"] and "steps_per_epoch=3" in result["command"]
+    assert STUDIES["article-loop"][0].command() == (
+        "python -m acgan_lib study article-loop --data mnist.npz")
     assert [r["step"] for r in result["curve"]] == evaluation_steps(3, 3)
-    # its discriminator never trained, so its own classifier of real digits is at chance level
-    assert result["final"]["aux_label_accuracy_real"] < 0.3
+    table = time_to_quality(summary)["article-loop-b16-e1-n3"]
+    assert table["images"] == 48 and 0 <= table["best_label_accuracy"] <= 1
+    # its discriminator never trained: its classifier of real digits is near chance (10%)
+    assert result["final"]["aux_label_accuracy_real"] < 0.2
