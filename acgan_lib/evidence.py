@@ -202,6 +202,25 @@ def plot_curves(models: list[str], key: str = "label_accuracy", budget: str = SH
     return ax
 
 
+def budget_label(budget: str) -> str:
+    """``"b256-e20"`` -> ``"20 epochs, batch 256"`` (an arm's budget, in words)."""
+    batch, _, epochs = budget.partition("-")
+    if not (batch[:1] == "b" and epochs[:1] == "e" and batch[1:].isdigit()
+            and epochs[1:].isdigit()):
+        raise ValueError(f"{budget!r} is not a budget like {SHIPPED_BUDGET!r}")
+    return f"{int(epochs[1:])} epochs, batch {int(batch[1:])}"
+
+
+def plot_arms(arms: list[tuple[str, str]], key: str = "label_accuracy", ax=None,
+              study: dict | None = None):
+    """:func:`plot_curves` for several ``(model, budget)`` arms on one axis, one colour per
+    arm (``C0``, ``C1``, ... in order), each labelled with its model and budget."""
+    for i, (model, budget) in enumerate(arms):
+        ax = plot_curves([model], key, budget, ax, study,
+                         label="{model}, " + budget_label(budget),
+                         style={model: {"color": f"C{i}"}})
+    return ax
+
 def study_table(models: list[str], budget: str = SHIPPED_BUDGET,
                 study: dict | None = None) -> str:
     """A Markdown table: one row per model, each final metric as mean ± std across seeds."""

@@ -64,6 +64,20 @@ def test_plot_curves_draws_every_seed_and_the_mean(study):
     plt.close(fig)
 
 
+def test_plot_arms_gives_each_model_and_budget_its_colour_and_label(study):
+    import matplotlib.pyplot as plt
+
+    assert evidence.budget_label("b256-e20") == "20 epochs, batch 256"
+    with pytest.raises(ValueError, match="is not a budget like 'b64-e2'"):
+        evidence.budget_label("20 epochs")
+    fig, ax = plt.subplots()
+    evidence.plot_arms([("a", "b64-e2"), ("b", "b64-e2")], study=study, ax=ax)
+    means = [line for line in ax.lines if not line.get_label().startswith("_")]
+    assert [line.get_label() for line in means] == ["a, 2 epochs, batch 64 (3 seeds)",
+                                                    "b, 2 epochs, batch 64 (2 seeds)"]
+    assert [line.get_color() for line in means] == ["C0", "C1"]
+    plt.close(fig)
+
 def test_the_shipped_study_has_every_shipped_model_at_three_seeds():
     shipped = load_study()
     for model in ("acgan", "acgan-real-aux", "cgan-concat", "cgan-multiply"):
