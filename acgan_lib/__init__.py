@@ -22,6 +22,7 @@ One module per concept:
 * ``conditioning``: how strongly an output depends on the label (chapter 3).
 * ``diagnostics``: pictures that diagnose: styles, interpolations, failures, memorisation.
 * ``article``: the seed article's networks and compile-then-freeze training loop.
+* ``article_run``: the article's loop trained for a budget, as a resumable run with a curve.
 * ``freezing``: chapter 5's experiment: what that pattern trains on Keras 3 and Keras 2.
 * ``exercises``: the checkers of the chapters' code exercises.
 * ``instrument``: the one place that reaches into Keras, to watch optimizers and ``trainable``.
