@@ -22,16 +22,17 @@ import warnings
 from pathlib import Path
 
 import keras
+
 from acgan_lib.article import ArticleBaseline
 from acgan_lib.callbacks import MetricsLogger
-from acgan_lib.checkpoint import (CHECKPOINT_PATTERN, FORMAT, CheckpointError,
-                                  UnreadableCheckpointError, assign_arrays, atomic_savez,
-                                  checkpoint_path, list_checkpoints, named_variables,
-                                  read_npz, remove_stale_temporaries, save_gan)
+from acgan_lib.checkpoint import (CHECKPOINT_PATTERN, FORMAT, CheckpointError, assign_arrays,
+                                  atomic_savez, checkpoint_path, list_checkpoints, load_newest,
+                                  named_variables, read_npz, remove_stale_temporaries,
+                                  save_gan)
 from acgan_lib.curves import CURVE_FILE, N_PER_CLASS, TrainingEvaluator, evaluation_steps
 from acgan_lib.data import MnistData, make_dataset
-from acgan_lib.files import read_json, versions, write_json
-from acgan_lib.runs import check_output_dir, cut_back_grids, final_row
+from acgan_lib.files import versions, write_json
+from acgan_lib.runs import check_output_dir, check_same_settings, cut_back_grids, final_row
 from acgan_lib.training import build_gan
 from acgan_lib.validation import check_positive_int, check_seed
 from acgan_lib.viz import make_animation, save_grid
@@ -78,25 +79,23 @@ def copy_weights(baseline: ArticleBaseline, gan) -> None:
 
 def _restore(baseline: ArticleBaseline, ckpt_dir: Path) -> dict | None:
     """Restore the newest readable checkpoint; its header, or ``None`` when there is none."""
-    found = list_checkpoints(ckpt_dir)
-    for path in reversed(found):
-        try:
-            header, arrays = read_npz(path)
-        except UnreadableCheckpointError as exc:
-            print(f"Skipping unreadable checkpoint {path}: {exc}")
-            continue
+
+    def load(path: Path) -> dict:
+        header, arrays = read_npz(path)
         if header.get("model") != ARTICLE_LOOP:
             raise CheckpointError(f"{path} holds a {header.get('model')!r} run, not the "
                                   f"article's loop; use a new output directory")
         assign_arrays(loop_variables(baseline), arrays, path, ARTICLE_LOOP)
         baseline.rng.bit_generator.state = header["rng"]
-        print(f"Resuming the article's loop from {path} (epoch {header['epoch']}, "
-              f"step {header['step']}).")
         return header
-    if found:
-        raise CheckpointError(f"none of the {len(found)} checkpoint(s) in {ckpt_dir} can be "
-                              "read; delete them to train from the start.")
-    return None
+
+    found = load_newest(ckpt_dir, load)
+    if found is None:
+        return None
+    path, header = found
+    print(f"Resuming the article's loop from {path} (epoch {header['epoch']}, "
+          f"step {header['step']}).")
+    return header
 
 
 def train_article_loop(out: str | os.PathLike, data: MnistData, epochs: int = 20,
@@ -133,12 +132,7 @@ def train_article_loop(out: str | os.PathLike, data: MnistData, epochs: int = 20
     if done > epochs:
         raise ValueError(f"{out} already holds {done} epochs, more than the {epochs} asked "
                          f"for; ask for at least {done}, or use a new output directory")
-    if (out / "config.json").is_file() and existing:
-        saved = read_json(out / "config.json", error=CheckpointError)
-        differs = {k: (saved.get(k), v) for k, v in wanted.items() if saved.get(k) != v}
-        if differs:
-            raise ValueError(f"{out} holds a run with other settings ({differs}, as (saved, "
-                             "asked)); use a new output directory, or delete this one.")
+    check_same_settings(out, wanted, resuming=bool(existing))
 
     baseline = ArticleBaseline(keras, batch_size=batch_size, seed=seed)
     mirror = build_gan(ARCHITECTURE, jit_compile=False)

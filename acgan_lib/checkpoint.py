@@ -212,19 +212,29 @@ def resume_latest(gan, directory, model: str, verbose: bool = True,
     another model type is always an error, and so is a folder whose checkpoints are all
     unreadable (delete them to start over).
     """
+    found = load_newest(directory, lambda path: load_gan(gan, path, model, optimizers=True),
+                        skip_corrupt)
+    if found and verbose:
+        path, header = found
+        print(f"Resuming from {path} (epoch {header.get('epoch')}, step {header.get('step')}).")
+    return found
+
+
+def load_newest(directory, load, skip_corrupt: bool = True) -> tuple[Path, dict] | None:
+    """``(path, load(path))`` for the newest checkpoint in ``directory`` that ``load`` can read
+    (``load`` restores it and returns its header), or ``None`` when there is none.
+
+    An unreadable newest file is reported and skipped in favour of the one before it when
+    ``skip_corrupt``; a folder whose checkpoints are all unreadable is an error.
+    """
     found = list_checkpoints(directory)
     for path in reversed(found):
         try:
-            header = load_gan(gan, path, model, optimizers=True)
+            return path, load(path)
         except UnreadableCheckpointError as exc:
-            if skip_corrupt:
-                print(f"Skipping unreadable checkpoint {path}: {exc}")
-                continue
-            raise
-        if verbose:
-            print(f"Resuming from {path} (epoch {header.get('epoch')}, "
-                  f"step {header.get('step')}).")
-        return path, header
+            if not skip_corrupt:
+                raise
+            print(f"Skipping unreadable checkpoint {path}: {exc}")
     if found:
         raise CheckpointError(
             f"none of the {len(found)} checkpoint(s) in {directory} can be read; delete them to "

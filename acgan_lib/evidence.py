@@ -221,6 +221,7 @@ def plot_arms(arms: list[tuple[str, str]], key: str = "label_accuracy", ax=None,
                          style={model: {"color": f"C{i}"}})
     return ax
 
+
 def study_table(models: list[str], budget: str = SHIPPED_BUDGET,
                 study: dict | None = None) -> str:
     """A Markdown table: one row per model, each final metric as mean ± std across seeds."""

@@ -76,6 +76,20 @@ def _validate(config: TrainConfig, n_images: int, steps_per_epoch=None, keep: in
     check_seed(config.seed)
 
 
+def check_same_settings(out: Path, wanted: dict, resuming: bool) -> None:
+    """Refuse to resume the run in ``out`` with settings other than its ``config.json``'s
+    (``wanted``: the settings that must match), before anything is written."""
+    if not (out / "config.json").exists():
+        return
+    saved = read_json(out / "config.json", error=CheckpointError)
+    differs = {k: (saved.get(k), v) for k, v in wanted.items() if saved.get(k) != v}
+    if differs and resuming:
+        raise ValueError(
+            f"{out} holds a run with other settings ({differs}, as (saved, asked)); use a "
+            "new --out directory, or delete this one to start over."
+        )
+
+
 def cut_back_grids(out: Path, epochs_done: int) -> None:
     """Drop grids of epochs after ``epochs_done`` (a kill came before their checkpoint was
     written; they are trained again). ``MetricsLogger`` does the same for metrics rows."""
@@ -109,14 +123,7 @@ def train_run(config: TrainConfig, out: str | os.PathLike, data: MnistData | Non
     wanted = {k: getattr(config, k) for k in CONFIG_KEYS}
     ckpt_dir = out / "checkpoints"
     existing = list_checkpoints(ckpt_dir)
-    if (out / "config.json").exists():
-        saved = read_json(out / "config.json", error=CheckpointError)
-        differs = {k: (saved.get(k), v) for k, v in wanted.items() if saved.get(k) != v}
-        if differs and existing:
-            raise ValueError(
-                f"{out} holds a run with other settings ({differs}, as (saved, asked)); use a "
-                "new --out directory, or delete this one to start over."
-            )
+    check_same_settings(out, wanted, resuming=bool(existing))
     make_repeatable(config.seed, deterministic_ops=deterministic)
     steps = steps_per_epoch or len(data.x_train) // config.batch_size
     dataset = make_dataset(data.x_train, data.y_train, config.batch_size, seed=config.seed,
