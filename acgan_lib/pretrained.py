@@ -30,7 +30,7 @@ import numpy as np
 from acgan_lib.checkpoint import CheckpointError, load_gan
 from acgan_lib.data import MnistData
 from acgan_lib.files import read_json, sha256, write_bytes, write_json
-from acgan_lib.runs import load_run, train_run
+from acgan_lib.runs import architecture, load_run, train_run
 from acgan_lib.classifier import CLASSIFIER_PATH, PRETRAINED_DIR
 from acgan_lib.evaluation import evaluate_generator
 from acgan_lib.training import ConditionalGAN, TrainConfig, build_gan, get_spec
@@ -99,7 +99,7 @@ def load_pretrained(name: str, directory: str | os.PathLike | None = None) -> Co
     """
     folder = _check_name(name, directory)
     manifest = pretrained_manifest(name, folder)
-    model = manifest["model"]
+    model = architecture(manifest)
     get_spec(model)
     weights = folder / f"{name}.npz"
     gan = build_gan(model, latent_dim=int(manifest.get("config", {}).get("latent_dim", 100)))

@@ -220,6 +220,15 @@ def final_row(out: Path) -> dict | None:
     return {k: v for k, v in rows[-1].items() if k in SCALARS}
 
 
+def architecture(manifest: dict) -> str:
+    """The model whose networks a run's (or a shipped model's) weights fit.
+
+    That is its ``model``, except for a run of the article's loop (:mod:`acgan_lib.article_run`),
+    which names the loop as its model and stores the ``acgan`` networks it trained.
+    """
+    return manifest.get("architecture", manifest["model"])
+
+
 def load_run(out: str | os.PathLike):
     """The trained ConditionalGAN of a finished run directory, and its manifest."""
     out = Path(out)
@@ -230,9 +239,7 @@ def load_run(out: str | os.PathLike):
                 if list_checkpoints(out / "checkpoints") else "")
         raise CheckpointError(f"{out} is not a finished run (no manifest.json).{hint}")
     manifest = read_json(out / "manifest.json", error=CheckpointError)
-    # A run of the article's loop (acgan_lib.article_run) is stored as the model with its
-    # networks, its "architecture".
-    model = manifest.get("architecture", manifest["model"])
+    model = architecture(manifest)
     gan = build_gan(model, latent_dim=manifest["config"]["latent_dim"])
     load_gan(gan, out / "weights.npz", model, optimizers=False)
     return gan, manifest

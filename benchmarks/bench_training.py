@@ -808,9 +808,11 @@ def article_loop_paragraph(results: dict) -> str:
     loops = [a for a in results["time_to_quality"].values() if a["model"] == ARTICLE_LOOP]
     if not loops:
         plan = STUDIES["article-loop"][0]
-        images = plan.epochs * (60_000 // plan.batch_size) * plan.batch_size  # full MNIST
+        # its budget in images, as the study's runs of the same epochs and batch measured it
+        same = [a["images"] for a in results["time_to_quality"].values()
+                if (a["epochs"], a["batch_size"]) == (plan.epochs, plan.batch_size)]
         rate = (results.get("cpu") or {}).get("baseline_images_per_s")
-        hours = f"about {images / rate / 3600:.1f} hours" if rate else "hours"
+        hours = f"about {same[0] / rate / 3600:.1f} hours" if rate and same else "hours"
         return ("**The article's own loop is not in this table yet.** Its run over the "
                 "article's budget (`python -m acgan_lib study article-loop --data mnist.npz`, "
                 f"resumable after every epoch) needs {hours} on 2 CPU cores at its measured "

@@ -116,3 +116,15 @@ def test_the_study_trains_and_aggregates_the_loop_like_any_run(mnist, tmp_path):
     assert table["images"] == 48 and 0 <= table["best_label_accuracy"] <= 1
     # its discriminator never trained: its classifier of real digits is near chance (10%)
     assert result["final"]["aux_label_accuracy_real"] < 0.2
+
+
+def test_a_shipped_loop_run_loads_as_the_acgan_networks_it_trained(straight, mnist, tmp_path):
+    from acgan_lib.pretrained import load_pretrained, ship_run
+
+    out, _ = straight
+    shipped = ship_run(out, name="loop", data=mnist, dest=tmp_path, n_per_class=10,
+                       offline_check=False)
+    assert shipped["model"] == ARTICLE_LOOP and shipped["architecture"] == "acgan"
+    gan = load_pretrained("loop", tmp_path)
+    for a, b in zip(gan.generator.get_weights(), load_run(out)[0].generator.get_weights()):
+        np.testing.assert_array_equal(a, b)
