@@ -224,15 +224,17 @@ def plot_arms(arms: list[tuple[str, str]], key: str = "label_accuracy", ax=None,
 
 def study_table(models: list[str], budget: str = SHIPPED_BUDGET,
                 study: dict | None = None) -> str:
-    """A Markdown table: one row per model, each final metric as mean ± std across seeds."""
+    """A Markdown table: one row per model, each final metric as mean ± std across seeds (a
+    single run's value alone: one seed has no spread to state)."""
     lines = ["| model | seeds | " + " | ".join(t for _, t, _ in TABLE_METRICS) + " |",
              "|---|---:|" + "---:|" * len(TABLE_METRICS)]
     for model in models:
         cells = []
         for key, _, percent in TABLE_METRICS:
             arm = arm_values(key, model, budget, study)
-            cells.append(f"{arm.mean:.1%} ± {100 * arm.std:.1f}" if percent
-                         else f"{arm.mean:.3g} ± {arm.std:.2g}")
+            mean = f"{arm.mean:.1%}" if percent else f"{arm.mean:.3g}"
+            spread = f"{100 * arm.std:.1f}" if percent else f"{arm.std:.2g}"
+            cells.append(mean if len(arm.values) == 1 else f"{mean} ± {spread}")
         n = len(arm_runs(model, budget, study))
         lines.append(f"| `{model}` | {n} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -91,6 +91,11 @@ def test_study_table_gives_mean_and_spread_per_model():
     assert table[2].startswith("| `cgan-concat` |") and table[3].startswith("| `acgan` | 3 |")
     acc = evidence.arm_values("label_accuracy", "acgan")
     assert f"{acc.mean:.1%} ± {100 * acc.std:.1f}" in table[3]
+    budget = evidence.ARTICLE_BUDGET  # one run: its value, without a "± 0" spread
+    row = evidence.study_table(["acgan"], budget).splitlines()[2]
+    final = evidence.arm_runs("acgan", budget)[0]["final"]
+    assert row.startswith("| `acgan` | 1 |") and "±" not in row
+    assert f"| {final['label_accuracy']:.1%} |" in row
 
 
 def test_exercise_2_3_solution_states_the_studys_hardest_digits():
