@@ -232,7 +232,8 @@ def study_table(models: list[str], budget: str = SHIPPED_BUDGET,
         cells = []
         for key, _, percent in TABLE_METRICS:
             arm = arm_values(key, model, budget, study)
-            mean = f"{arm.mean:.1%}" if percent else f"{arm.mean:.3g}"
+            digits = ".1%" if percent else ".2f" if key.startswith("diversity") else ".3g"
+            mean = format(arm.mean, digits)
             spread = f"{100 * arm.std:.1f}" if percent else f"{arm.std:.2g}"
             cells.append(mean if len(arm.values) == 1 else f"{mean} ± {spread}")
         n = len(arm_runs(model, budget, study))
