@@ -62,6 +62,16 @@ class ArmValues:
             return f"{self.mean:.1%} ± {100 * self.std:.1f} points ({seeds})"
         return f"{self.mean:.3g} ± {self.std:.2g} ({seeds})"
 
+    def summary(self) -> str:
+        """Mean ± standard deviation as a table cell, without the seed count: ``"98.8% ±
+        0.2"``, ``"2.1 ± 0.02"``, ``"0.93 ± 0.01"``; a single run's value alone."""
+        percent = "accuracy" in self.metric
+        digits = ".1%" if percent else ".2f" if self.metric.startswith("diversity") else "#.3g"
+        mean = format(self.mean, digits).rstrip(".")  # "#" keeps 2.10's zero, not 120.'s dot
+        if len(self.values) == 1:
+            return mean
+        return f"{mean} ± {100 * self.std:.1f}" if percent else f"{mean} ± {self.std:.2g}"
+
 
 def _study(study: dict | None) -> dict:
     return study if study is not None else load_study()
@@ -137,6 +147,144 @@ def contrast(metric: str, model_a: str, model_b: str, budget: str = SHIPPED_BUDG
     """``model_a`` against ``model_b`` on ``metric``, both at ``budget``."""
     return Contrast(arm_values(metric, model_a, budget, study),
                     arm_values(metric, model_b, budget, study))
+
+
+_NUMBERS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+
+
+def _runs(n: int) -> str:
+    word = _NUMBERS[n] if n < len(_NUMBERS) else str(n)
+    return f"{word} run" if n == 1 else f"{word} runs"
+
+
+def runs_per_arm(models: list[str], budget: str = SHIPPED_BUDGET,
+                 study: dict | None = None) -> dict[str, int]:
+    """How many finished runs (seeds) each model has at ``budget``."""
+    return {m: len(arm_runs(m, budget, study)) for m in models}
+
+
+def runs_text(models: list[str], budget: str = SHIPPED_BUDGET,
+              study: dict | None = None) -> str:
+    """The runs behind a comparison, in words, for a chapter to glue instead of typing it:
+    ``"two runs each"``, or ``"two runs each of `acgan` and `cgan-concat`, one of
+    `cgan-multiply`"`` when the models have different numbers of seeds."""
+    counts = runs_per_arm(models, budget, study)
+    if len(set(counts.values())) == 1:
+        n = next(iter(counts.values()))
+        return f"{_runs(n)} each" if n > 1 else "one run each"
+    parts = []
+    for n in sorted(set(counts.values()), reverse=True):
+        names = [f"`{m}`" for m in models if counts[m] == n]
+        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        each = " each" if len(names) > 1 and not parts else ""
+        parts.append(f"{_runs(n)}{each} of {listed}" if not parts else
+                     f"{_NUMBERS[n] if n < len(_NUMBERS) else n} of {listed}")
+    return ", ".join(parts)
+
+
+#: The three final metrics a chapter's sentence quotes, by the suffix of their glue names.
+GLUED_FINALS = (("acc", "label_accuracy"), ("fid", "frechet_distance"),
+                ("low", "diversity_lowest"))
+
+
+def glue_finals(prefix: str, model: str, budget: str = SHIPPED_BUDGET,
+                study: dict | None = None) -> dict[str, ArmValues]:
+    """Glue ``model``'s final label accuracy, Fréchet distance and least varied digit's
+    diversity at ``budget`` as ``{prefix}_acc``, ``{prefix}_fid`` and ``{prefix}_low``
+    (:meth:`ArmValues.summary`: mean ± s.d. across its seeds), and return them by metric:
+    one call for the chapters that quote an arm, instead of the formatting in each.
+    """
+    from acgan_lib.notebook import glue
+
+    values = {}
+    for suffix, metric in GLUED_FINALS:
+        values[metric] = arm_values(metric, model, budget, study)
+        glue(f"{prefix}_{suffix}", values[metric].summary())
+    return values
+
+
+def check_runs_per_arm(models: list[str], budget: str, at_least: int,
+                       study: dict | None = None) -> dict[str, int]:
+    """Check a chapter's premise that every model has at least ``at_least`` runs at
+    ``budget`` (words such as "in both seeds" need it), and return the counts."""
+    counts = runs_per_arm(models, budget, study)
+    check_conclusion(f"{budget_label(budget)}: at least {_runs(at_least)} of each model",
+                     min(counts.values()) >= at_least, f"{counts}")
+    return counts
+
+
+def first_reaching(model: str, key: str, threshold: float, budget: str = SHIPPED_BUDGET,
+                   study: dict | None = None) -> list[dict | None]:
+    """Each seed's first curve row with ``key`` at least ``threshold`` (``None`` for a seed
+    that never got there), in seed order: when a model first draws, say, 90% right."""
+    from acgan_lib.curves import first_reaching as first_row
+
+    return [first_row(r["curve"], key, threshold) for r in arm_runs(model, budget, study)]
+
+
+def reach_text(model: str, key: str, threshold: float, budget: str = SHIPPED_BUDGET,
+               study: dict | None = None) -> str:
+    """:func:`first_reaching` in words, for a chapter to glue: ``"299,520 images (epoch
+    5)"`` for one run, ``"299,520 and 269,568 images (seeds 0 and 1)"`` for several,
+    ``"never"`` where no seed got there."""
+    rows = first_reaching(model, key, threshold, budget, study)
+    if not any(rows):
+        return "never"
+    if len(rows) == 1:
+        return f"{rows[0]['images_seen']:,} images (epoch {rows[0]['epoch']:g})"
+    seeds = [str(r["plan"]["seed"]) for r in arm_runs(model, budget, study)]
+    reached = [f"{r['images_seen']:,}" if r else "never" for r in rows]
+    return (f"{', '.join(reached[:-1])} and {reached[-1]} images "
+            f"(seeds {', '.join(seeds[:-1])} and {seeds[-1]})")
+
+
+#: The course's targets for the ACGAN it recommends (issue #13), in the chapters' words.
+ACCURACY_TARGET = "label accuracy of at least 99%"
+FRECHET_TARGET = "a Fréchet distance below both CGANs'"
+DIVERSITY_TARGET = "no collapsed digit (every diversity at least 0.5)"
+
+
+@dataclass(frozen=True)
+class Target:
+    """One target, judged on an arm's mean across seeds, with every seed's verdict too."""
+
+    target: str
+    value: ArmValues
+    bar: float
+    higher_is_better: bool
+
+    def _meets(self, x: float) -> bool:
+        return x >= self.bar if self.higher_is_better else x < self.bar
+
+    @property
+    def met(self) -> bool:
+        """Whether the mean across seeds meets it."""
+        return self._meets(self.value.mean)
+
+    @property
+    def runs_met(self) -> int:
+        """How many of the seeds meet it on their own."""
+        return sum(self._meets(x) for x in self.value.values)
+
+    @property
+    def shortfall(self) -> float:
+        """How far the mean is on the wrong side of the bar (negative: met with room)."""
+        return self.bar - self.value.mean if self.higher_is_better else \
+            self.value.mean - self.bar
+
+
+def targets(model: str, budget: str = ARTICLE_BUDGET,
+            cgans: tuple[str, ...] = ("cgan-concat", "cgan-multiply"),
+            study: dict | None = None) -> dict[str, Target]:
+    """The three targets for ``model`` at ``budget``; the Fréchet bar is the lower of the
+    CGANs' mean distances at the same budget."""
+    fid_bar = min(arm_values("frechet_distance", m, budget, study).mean for m in cgans)
+    return {t.target: t for t in (
+        Target(ACCURACY_TARGET, arm_values("label_accuracy", model, budget, study), 0.99, True),
+        Target(FRECHET_TARGET, arm_values("frechet_distance", model, budget, study), fid_bar,
+               False),
+        Target(DIVERSITY_TARGET, arm_values("diversity_lowest", model, budget, study), 0.5,
+               True))}
 
 
 def check_conclusion(conclusion: str, holds: bool, measured: str) -> None:
@@ -230,12 +378,8 @@ def study_table(models: list[str], budget: str = SHIPPED_BUDGET,
              "|---|---:|" + "---:|" * len(TABLE_METRICS)]
     for model in models:
         cells = []
-        for key, _, percent in TABLE_METRICS:
-            arm = arm_values(key, model, budget, study)
-            digits = ".1%" if percent else ".2f" if key.startswith("diversity") else ".3g"
-            mean = format(arm.mean, digits)
-            spread = f"{100 * arm.std:.1f}" if percent else f"{arm.std:.2g}"
-            cells.append(mean if len(arm.values) == 1 else f"{mean} ± {spread}")
+        for key, _, _ in TABLE_METRICS:
+            cells.append(arm_values(key, model, budget, study).summary())
         n = len(arm_runs(model, budget, study))
         lines.append(f"| `{model}` | {n} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

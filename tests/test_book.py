@@ -274,8 +274,9 @@ def test_the_intro_states_the_shipped_budget():
 
 
 def test_the_instructors_guide_states_measured_run_times():
-    """The guide's run times are the study's measured mean training time per model, and each
-    open experiment's total is its runs times those means, rounded to the minute."""
+    """The guide's run times are the study's measured mean training time per model (at the
+    article's budget its quickest run), and each open experiment's total is its runs times
+    those means, rounded to the minute."""
     import re
 
     from acgan_lib.study import load_study
@@ -288,9 +289,9 @@ def test_the_instructors_guide_states_measured_run_times():
                for arm in arms if arm["epochs"] == 2 and arm["batch_size"] == 64}
     for model, value in minutes.items():
         assert f"| `{model}` | {round(value)} min |" in guide, (model, round(value))
-    for arm in arms:  # the article's budget, where the study has trained it
+    for arm in arms:  # the article's budget: its quickest run, the one on idle cores
         if arm["epochs"] == 20 and arm["batch_size"] == 256:
-            value = round(arm["training_seconds"]["mean"] / 60)
+            value = round(arm["training_seconds"]["min"] / 60)
             stated = f"| `{arm['model']}`, 20 epochs at batch 256 | {value} min |"
             assert stated in guide, stated
     rows = re.findall(r"^\| \{ref\}`(ex-ch\d-\d)` \| ([^|]+) \| (\d+) min \|$", guide, re.M)

@@ -91,11 +91,55 @@ def test_study_table_gives_mean_and_spread_per_model():
     assert table[2].startswith("| `cgan-concat` |") and table[3].startswith("| `acgan` | 3 |")
     acc = evidence.arm_values("label_accuracy", "acgan")
     assert f"{acc.mean:.1%} ± {100 * acc.std:.1f}" in table[3]
-    budget = evidence.ARTICLE_BUDGET  # one run: its value, without a "± 0" spread
+    budget = evidence.ARTICLE_BUDGET  # each cell is the arm's summary, whatever its seeds
     row = evidence.study_table(["acgan"], budget).splitlines()[2]
-    final = evidence.arm_runs("acgan", budget)[0]["final"]
-    assert row.startswith("| `acgan` | 1 |") and "±" not in row
-    assert f"| {final['label_accuracy']:.1%} |" in row
+    n = len(evidence.arm_runs("acgan", budget))
+    assert row.startswith(f"| `acgan` | {n} |")
+    assert f"| {evidence.arm_values('label_accuracy', 'acgan', budget).summary()} |" in row
+
+
+def test_summary_is_a_table_cell_and_one_run_has_no_spread():
+    acc = evidence.ArmValues("a-b64-e2", "label_accuracy", (0.9, 0.92, 0.94))
+    assert acc.summary() == "92.0% ± 2.0"
+    fid = evidence.ArmValues("a-b64-e2", "frechet_distance", (2.09, 2.13))
+    assert fid.summary() == "2.11 ± 0.028"  # three significant digits, zeros kept
+    assert evidence.ArmValues("a", "frechet_distance", (120.2,)).summary() == "120"
+    low = evidence.ArmValues("a-b64-e2", "diversity_lowest", (0.934,))
+    assert low.summary() == "0.93"  # one run: no "± 0"
+
+
+def test_runs_text_says_how_many_runs_each_comparison_rests_on(study):
+    assert evidence.runs_per_arm(["a", "b"], study=study) == {"a": 3, "b": 2}
+    assert evidence.runs_text(["a", "b"], study=study) == "three runs of `a`, two of `b`"
+    assert evidence.runs_text(["a"], study=study) == "three runs each"
+    study["arms"]["c-b64-e2"] = {"runs": ["b-b64-e2-s0"]}
+    assert (evidence.runs_text(["a", "b", "c"], study=study)
+            == "three runs of `a`, two of `b`, one of `c`")
+    study["arms"]["d-b64-e2"] = {"runs": ["a-b64-e2-s0", "a-b64-e2-s1"]}
+    assert (evidence.runs_text(["a", "b", "d"], study=study)
+            == "three runs of `a`, two of `b` and `d`")
+
+
+def test_check_runs_per_arm_fails_when_a_chapters_premise_of_seeds_breaks(study, capsys):
+    assert evidence.check_runs_per_arm(["a", "b"], "b64-e2", 2, study) == {"a": 3, "b": 2}
+    assert "still holds: 2 epochs, batch 64: at least two runs of each model" in (
+        capsys.readouterr().out)
+    with pytest.raises(evidence.ConclusionChanged, match="at least three runs"):
+        evidence.check_runs_per_arm(["a", "b"], "b64-e2", 3, study)
+
+
+def test_glue_finals_glues_an_arms_three_quoted_metrics(study, monkeypatch):
+    from acgan_lib import notebook
+
+    glued = {}
+    monkeypatch.setattr(notebook, "glue", lambda name, value, display=False:
+                        glued.__setitem__(name, value))
+    for run in study["runs"].values():
+        run["final"].update(frechet_distance=10.0, diversity_lowest=0.5)
+    values = evidence.glue_finals("long_a", "a", study=study)
+    assert glued == {"long_a_acc": "92.0% ± 2.0", "long_a_fid": "10.0 ± 0",
+                     "long_a_low": "0.50 ± 0"}
+    assert values["label_accuracy"].values == (0.9, 0.92, 0.94)
 
 
 def test_exercise_2_3_solution_states_the_studys_hardest_digits():
@@ -124,3 +168,27 @@ def test_exercise_4_3_solution_states_the_studys_landmarks():
     lows = [v for m in ("acgan", "acgan-real-aux")
             for v in evidence.arm_values("diversity_lowest", m).values]
     assert (round(min(lows), 2), round(max(lows), 2)) == (0.09, 0.25)
+
+
+def test_targets_judge_the_mean_and_count_the_seeds_that_meet_them(study):
+    for model, fids in (("a", (3.0, 2.0, 2.5)), ("b", (2.4, 2.6))):
+        for run, fid in zip(evidence.arm_runs(model, study=study), fids):
+            run["final"].update(frechet_distance=fid, diversity_lowest=0.6)
+    t = evidence.targets("a", "b64-e2", cgans=("b",), study=study)
+    acc, fid, low = (t[k] for k in (evidence.ACCURACY_TARGET, evidence.FRECHET_TARGET,
+                                   evidence.DIVERSITY_TARGET))
+    assert not acc.met and acc.runs_met == 0 and acc.shortfall == pytest.approx(0.07)
+    assert fid.bar == pytest.approx(2.5) and not fid.met and fid.runs_met == 1  # 2.0 only
+    assert fid.shortfall == pytest.approx(0.0)  # mean 2.5 is not below 2.5
+    assert low.met and low.runs_met == 3 and low.shortfall == pytest.approx(-0.1)
+    reached = evidence.first_reaching("a", "label_accuracy", 0.92, study=study)
+    assert [r and r["step"] for r in reached] == [None, 10, 10]
+    for run in study["runs"].values():
+        for row in run["curve"]:
+            row["epoch"] = row["step"] / 10
+    assert (evidence.reach_text("a", "label_accuracy", 0.92, study=study)
+            == "never, 640 and 640 images (seeds 0, 1 and 2)")
+    assert evidence.reach_text("a", "label_accuracy", 0.99, study=study) == "never"
+    study["arms"]["c-b64-e2"] = {"runs": ["a-b64-e2-s1"]}
+    assert evidence.reach_text("c", "label_accuracy", 0.9, study=study) == (
+        "640 images (epoch 1)")
