@@ -13,7 +13,7 @@ One module per concept:
 * ``curves``: evaluation during training, on a schedule of steps (``curve.json``).
 * ``runs``: a resumable training run in a directory (what ``python -m acgan_lib train`` does).
 * ``study``: a declared grid of runs (models x seeds x budget) and its aggregated results.
-* ``evidence``: the study as the chapters use it: arms across seeds, curves, conclusion checks.
+* ``evidence``: the study as the chapters use it: arms across seeds, curves, targets, checks.
 * ``claims``: what judging the article's claims needs: parameter counts of the networks compared.
 * ``classifier``: the independent MNIST classifier that every metric uses.
 * ``evaluation``: the metrics (label accuracy, Frechet distance, diversity, confusion).
