@@ -203,13 +203,15 @@ def glue_finals(prefix: str, model: str, budget: str = SHIPPED_BUDGET,
     return values
 
 
-def check_runs_per_arm(models: list[str], budget: str, at_least: int,
+def check_runs_per_arm(models: list[str], budget: str, n: int, exact: bool = False,
                        study: dict | None = None) -> dict[str, int]:
-    """Check a chapter's premise that every model has at least ``at_least`` runs at
-    ``budget`` (words such as "in both seeds" need it), and return the counts."""
+    """Check a chapter's premise about its runs, and return the counts: every model has at
+    least ``n`` runs at ``budget`` (words such as "in both seeds" need it), or, with
+    ``exact``, exactly ``n`` (words such as "one run each", which new seeds make false)."""
     counts = runs_per_arm(models, budget, study)
-    check_conclusion(f"{budget_label(budget)}: at least {_runs(at_least)} of each model",
-                     min(counts.values()) >= at_least, f"{counts}")
+    holds = set(counts.values()) == {n} if exact else min(counts.values()) >= n
+    check_conclusion(f"{budget_label(budget)}: {'exactly' if exact else 'at least'} "
+                     f"{_runs(n)} of each of {', '.join(models)}", holds, f"{counts}")
     return counts
 
 

@@ -289,8 +289,8 @@ def test_the_instructors_guide_states_measured_run_times():
                for arm in arms if arm["epochs"] == 2 and arm["batch_size"] == 64}
     for model, value in minutes.items():
         assert f"| `{model}` | {round(value)} min |" in guide, (model, round(value))
-    for arm in arms:  # the article's budget: its quickest run, the one on idle cores
-        if arm["epochs"] == 20 and arm["batch_size"] == 256:
+    for arm in load_study()["arms"].values():  # the article's budget: its quickest run
+        if arm["epochs"] == 20 and arm["batch_size"] == 256 and arm["model"] != "article-loop":
             value = round(arm["training_seconds"]["min"] / 60)
             stated = f"| `{arm['model']}`, 20 epochs at batch 256 | {value} min |"
             assert stated in guide, stated

@@ -121,11 +121,15 @@ def test_runs_text_says_how_many_runs_each_comparison_rests_on(study):
 
 
 def test_check_runs_per_arm_fails_when_a_chapters_premise_of_seeds_breaks(study, capsys):
-    assert evidence.check_runs_per_arm(["a", "b"], "b64-e2", 2, study) == {"a": 3, "b": 2}
-    assert "still holds: 2 epochs, batch 64: at least two runs of each model" in (
-        capsys.readouterr().out)
+    assert evidence.check_runs_per_arm(["a", "b"], "b64-e2", 2, study=study) == {"a": 3,
+                                                                                 "b": 2}
+    assert "still holds: 2 epochs, batch 64: at least two runs of each of a, b" in (
+        " ".join(capsys.readouterr().out.split()))
     with pytest.raises(evidence.ConclusionChanged, match="at least three runs"):
-        evidence.check_runs_per_arm(["a", "b"], "b64-e2", 3, study)
+        evidence.check_runs_per_arm(["a", "b"], "b64-e2", 3, study=study)
+    evidence.check_runs_per_arm(["b"], "b64-e2", 2, exact=True, study=study)
+    with pytest.raises(evidence.ConclusionChanged, match="exactly two runs"):
+        evidence.check_runs_per_arm(["a", "b"], "b64-e2", 2, exact=True, study=study)
 
 
 def test_glue_finals_glues_an_arms_three_quoted_metrics(study, monkeypatch):
