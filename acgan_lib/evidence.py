@@ -166,15 +166,15 @@ def runs_per_arm(models: list[str], budget: str = SHIPPED_BUDGET,
 def runs_text(models: list[str], budget: str = SHIPPED_BUDGET,
               study: dict | None = None) -> str:
     """The runs behind a comparison, in words, for a chapter to glue instead of typing it:
-    ``"two runs each"``, or ``"two runs each of `acgan` and `cgan-concat`, one of
-    `cgan-multiply`"`` when the models have different numbers of seeds."""
+    ``"two runs each"``, or ``"two runs each of acgan and cgan-concat, one of
+    cgan-multiply"`` when the models have different numbers of seeds."""
     counts = runs_per_arm(models, budget, study)
     if len(set(counts.values())) == 1:
         n = next(iter(counts.values()))
         return f"{_runs(n)} each" if n > 1 else "one run each"
     parts = []
     for n in sorted(set(counts.values()), reverse=True):
-        names = [f"`{m}`" for m in models if counts[m] == n]
+        names = [m for m in models if counts[m] == n]  # plain: {glue:text} shows no code
         listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
         each = " each" if len(names) > 1 and not parts else ""
         parts.append(f"{_runs(n)}{each} of {listed}" if not parts else

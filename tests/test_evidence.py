@@ -110,14 +110,14 @@ def test_summary_is_a_table_cell_and_one_run_has_no_spread():
 
 def test_runs_text_says_how_many_runs_each_comparison_rests_on(study):
     assert evidence.runs_per_arm(["a", "b"], study=study) == {"a": 3, "b": 2}
-    assert evidence.runs_text(["a", "b"], study=study) == "three runs of `a`, two of `b`"
+    assert evidence.runs_text(["a", "b"], study=study) == "three runs of a, two of b"
     assert evidence.runs_text(["a"], study=study) == "three runs each"
     study["arms"]["c-b64-e2"] = {"runs": ["b-b64-e2-s0"]}
     assert (evidence.runs_text(["a", "b", "c"], study=study)
-            == "three runs of `a`, two of `b`, one of `c`")
+            == "three runs of a, two of b, one of c")
     study["arms"]["d-b64-e2"] = {"runs": ["a-b64-e2-s0", "a-b64-e2-s1"]}
     assert (evidence.runs_text(["a", "b", "d"], study=study)
-            == "three runs of `a`, two of `b` and `d`")
+            == "three runs of a, two of b and d")
 
 
 def test_check_runs_per_arm_fails_when_a_chapters_premise_of_seeds_breaks(study, capsys):
