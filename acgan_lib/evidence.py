@@ -152,9 +152,12 @@ def contrast(metric: str, model_a: str, model_b: str, budget: str = SHIPPED_BUDG
 _NUMBERS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
 
+def _number(n: int) -> str:
+    return _NUMBERS[n] if n < len(_NUMBERS) else str(n)
+
+
 def _runs(n: int) -> str:
-    word = _NUMBERS[n] if n < len(_NUMBERS) else str(n)
-    return f"{word} run" if n == 1 else f"{word} runs"
+    return f"{_number(n)} run" if n == 1 else f"{_number(n)} runs"
 
 
 def runs_per_arm(models: list[str], budget: str = SHIPPED_BUDGET,
@@ -170,15 +173,14 @@ def runs_text(models: list[str], budget: str = SHIPPED_BUDGET,
     cgan-multiply"`` when the models have different numbers of seeds."""
     counts = runs_per_arm(models, budget, study)
     if len(set(counts.values())) == 1:
-        n = next(iter(counts.values()))
-        return f"{_runs(n)} each" if n > 1 else "one run each"
+        return f"{_runs(next(iter(counts.values())))} each"
     parts = []
     for n in sorted(set(counts.values()), reverse=True):
         names = [m for m in models if counts[m] == n]  # plain: {glue:text} shows no code
         listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
         each = " each" if len(names) > 1 and not parts else ""
         parts.append(f"{_runs(n)}{each} of {listed}" if not parts else
-                     f"{_NUMBERS[n] if n < len(_NUMBERS) else n} of {listed}")
+                     f"{_number(n)} of {listed}")
     return ", ".join(parts)
 
 
@@ -229,15 +231,26 @@ def reach_text(model: str, key: str, threshold: float, budget: str = SHIPPED_BUD
     """:func:`first_reaching` in words, for a chapter to glue: ``"299,520 images (epoch
     5)"`` for one run, ``"299,520 and 269,568 images (seeds 0 and 1)"`` for several,
     ``"never"`` where no seed got there."""
-    rows = first_reaching(model, key, threshold, budget, study)
+    from acgan_lib.curves import first_reaching as first_row
+
+    runs = arm_runs(model, budget, study)
+    rows = [first_row(r["curve"], key, threshold) for r in runs]
     if not any(rows):
         return "never"
     if len(rows) == 1:
         return f"{rows[0]['images_seen']:,} images (epoch {rows[0]['epoch']:g})"
-    seeds = [str(r["plan"]["seed"]) for r in arm_runs(model, budget, study)]
+    seeds = [str(r["plan"]["seed"]) for r in runs]
     reached = [f"{r['images_seen']:,}" if r else "never" for r in rows]
     return (f"{', '.join(reached[:-1])} and {reached[-1]} images "
             f"(seeds {', '.join(seeds[:-1])} and {seeds[-1]})")
+
+
+def lowest_digits_text(model: str, budget: str = SHIPPED_BUDGET,
+                       study: dict | None = None) -> str:
+    """Which digit is the least varied, across the seeds, for a chapter to glue: ``"0"``,
+    or ``"1 or 7"`` where the seeds disagree."""
+    digits = {r["final"]["diversity_lowest_digit"] for r in arm_runs(model, budget, study)}
+    return " or ".join(map(str, sorted(digits)))
 
 
 #: The course's targets for the ACGAN it recommends (issue #13), in the chapters' words.

@@ -279,18 +279,19 @@ def test_the_instructors_guide_states_measured_run_times():
     those means, rounded to the minute."""
     import re
 
+    from acgan_lib.article_run import ARTICLE_LOOP
+    from acgan_lib.pretrained import SHIPPED_MODELS
     from acgan_lib.study import load_study
 
-    from acgan_lib.pretrained import SHIPPED_MODELS
-
     guide = (ROOT / "book" / "instructors.md").read_text()
-    arms = [a for a in load_study()["arms"].values() if a["model"] in SHIPPED_MODELS.values()]
+    study = load_study()
+    arms = [a for a in study["arms"].values() if a["model"] in SHIPPED_MODELS.values()]
     minutes = {arm["model"]: arm["training_seconds"]["mean"] / 60
                for arm in arms if arm["epochs"] == 2 and arm["batch_size"] == 64}
     for model, value in minutes.items():
         assert f"| `{model}` | {round(value)} min |" in guide, (model, round(value))
-    for arm in load_study()["arms"].values():  # the article's budget: its quickest run
-        if arm["epochs"] == 20 and arm["batch_size"] == 256 and arm["model"] != "article-loop":
+    for arm in study["arms"].values():  # the article's budget: its quickest run
+        if arm["epochs"] == 20 and arm["batch_size"] == 256 and arm["model"] != ARTICLE_LOOP:
             value = round(arm["training_seconds"]["min"] / 60)
             stated = f"| `{arm['model']}`, 20 epochs at batch 256 | {value} min |"
             assert stated in guide, stated

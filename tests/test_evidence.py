@@ -139,7 +139,12 @@ def test_glue_finals_glues_an_arms_three_quoted_metrics(study, monkeypatch):
     monkeypatch.setattr(notebook, "glue", lambda name, value, display=False:
                         glued.__setitem__(name, value))
     for run in study["runs"].values():
-        run["final"].update(frechet_distance=10.0, diversity_lowest=0.5)
+        run["final"].update(frechet_distance=10.0, diversity_lowest=0.5,
+                            diversity_lowest_digit=run["plan"]["seed"] % 2 * 7)
+    assert evidence.lowest_digits_text("a", study=study) == "0 or 7"
+    assert evidence.lowest_digits_text("b", study=study) == "0 or 7"
+    study["arms"]["c-b64-e2"] = {"runs": ["a-b64-e2-s0", "a-b64-e2-s2"]}
+    assert evidence.lowest_digits_text("c", study=study) == "0"
     values = evidence.glue_finals("long_a", "a", study=study)
     assert glued == {"long_a_acc": "92.0% ± 2.0", "long_a_fid": "10.0 ± 0",
                      "long_a_low": "0.50 ± 0"}
