@@ -64,13 +64,18 @@ class ArmValues:
 
     def summary(self) -> str:
         """Mean ± standard deviation as a table cell, without the seed count: ``"98.8% ±
-        0.2"``, ``"2.1 ± 0.02"``, ``"0.93 ± 0.01"``; a single run's value alone."""
+        0.2"`` (points; ``"99.4% ± 0.01"`` for a spread under 0.05 points), ``"2.1 ± 0.02"``,
+        ``"0.93 ± 0.01"``; a single run's value alone."""
         percent = "accuracy" in self.metric
         digits = ".1%" if percent else ".2f" if self.metric.startswith("diversity") else "#.3g"
         mean = format(self.mean, digits).rstrip(".")  # "#" keeps 2.10's zero, not 120.'s dot
         if len(self.values) == 1:
             return mean
-        return f"{mean} ± {100 * self.std:.1f}" if percent else f"{mean} ± {self.std:.2g}"
+        if percent:  # points; a spread under 0.05 points keeps one significant digit
+            points = 100 * self.std
+            return f"{mean} ± {points:.1f}" if points == 0 or points >= 0.05 else \
+                f"{mean} ± {points:.1g}"
+        return f"{mean} ± {self.std:.2g}"
 
 
 def _study(study: dict | None) -> dict:
@@ -169,7 +174,7 @@ def runs_per_arm(models: list[str], budget: str = SHIPPED_BUDGET,
 def runs_text(models: list[str], budget: str = SHIPPED_BUDGET,
               study: dict | None = None) -> str:
     """The runs behind a comparison, in words, for a chapter to glue instead of typing it:
-    ``"two runs each"``, or ``"two runs each of acgan and cgan-concat, one of
+    ``"two runs each"``, or ``"two runs of acgan, one each of cgan-concat and
     cgan-multiply"`` when the models have different numbers of seeds."""
     counts = runs_per_arm(models, budget, study)
     if len(set(counts.values())) == 1:
@@ -178,9 +183,8 @@ def runs_text(models: list[str], budget: str = SHIPPED_BUDGET,
     for n in sorted(set(counts.values()), reverse=True):
         names = [m for m in models if counts[m] == n]  # plain: {glue:text} shows no code
         listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-        each = " each" if len(names) > 1 and not parts else ""
-        parts.append(f"{_runs(n)}{each} of {listed}" if not parts else
-                     f"{_number(n)} of {listed}")
+        each = " each" if len(names) > 1 else ""
+        parts.append(f"{_runs(n) if not parts else _number(n)}{each} of {listed}")
     return ", ".join(parts)
 
 

@@ -101,6 +101,8 @@ def test_study_table_gives_mean_and_spread_per_model():
 def test_summary_is_a_table_cell_and_one_run_has_no_spread():
     acc = evidence.ArmValues("a-b64-e2", "label_accuracy", (0.9, 0.92, 0.94))
     assert acc.summary() == "92.0% ± 2.0"
+    close = evidence.ArmValues("a-b256-e20", "label_accuracy", (0.9942, 0.9944))
+    assert close.summary() == "99.4% ± 0.01"  # not "± 0.0": the runs do differ
     fid = evidence.ArmValues("a-b64-e2", "frechet_distance", (2.09, 2.13))
     assert fid.summary() == "2.11 ± 0.028"  # three significant digits, zeros kept
     assert evidence.ArmValues("a", "frechet_distance", (120.2,)).summary() == "120"
@@ -117,7 +119,7 @@ def test_runs_text_says_how_many_runs_each_comparison_rests_on(study):
             == "three runs of a, two of b, one of c")
     study["arms"]["d-b64-e2"] = {"runs": ["a-b64-e2-s0", "a-b64-e2-s1"]}
     assert (evidence.runs_text(["a", "b", "d"], study=study)
-            == "three runs of a, two of b and d")
+            == "three runs of a, two each of b and d")
 
 
 def test_check_runs_per_arm_fails_when_a_chapters_premise_of_seeds_breaks(study, capsys):
