@@ -36,10 +36,10 @@ from acgan_lib.evaluation import evaluate_generator
 from acgan_lib.training import ConditionalGAN, TrainConfig, build_gan, get_spec
 
 #: Each shipped name and the model (:data:`acgan_lib.training.MODEL_SPECS`) it is. ``acgan`` is
-#: the article's ACGAN at the article's budget (20 epochs at batch 256, the study's seed 0), and
-#: ``acgan-concat`` the best ACGAN the course has trained, at the same budget (the article's, with the
-#: concatenating generator: the study's seed 1); the others, and ``acgan-2-epochs``, are the
-#: study's seed-0 runs at the shipped budget (2 epochs at batch 64).
+#: the article's ACGAN at the article's budget (20 epochs at batch 256, the study's seed 0),
+#: and ``acgan-concat`` the best ACGAN the course has trained, at the same budget (the
+#: article's, with the concatenating generator: the study's seed 1); the others, and
+#: ``acgan-2-epochs``, are the study's seed-0 runs at the shipped budget (2 epochs at batch 64).
 SHIPPED_MODELS = {"acgan": "acgan", "acgan-concat": "acgan-concat",
                   "acgan-2-epochs": "acgan", "acgan-real-aux": "acgan-real-aux",
                   "cgan-concat": "cgan-concat", "cgan-multiply": "cgan-multiply"}
@@ -51,8 +51,9 @@ MAX_TOTAL_BYTES = 25 * 1024 * 1024
 ENV_TRAIN = "ACGAN_TRAIN"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
-__all__ = ["SHIPPED_NAMES", "SHIPPED_MODELS", "ARTICLE_BUDGET_NAMES", "available_pretrained", "pretrained_manifest",
-           "load_pretrained", "load_or_train", "Loaded", "ship_run", "sha256"]
+__all__ = ["SHIPPED_NAMES", "SHIPPED_MODELS", "ARTICLE_BUDGET_NAMES", "available_pretrained",
+           "pretrained_manifest", "load_pretrained", "load_or_train", "Loaded", "ship_run",
+           "sha256"]
 
 
 def _directory(directory) -> Path:
