@@ -183,3 +183,11 @@ def test_every_shipped_model_has_its_training_history():
         assert len({g.shape for g in history.grids}) == 1 and history.grids[0].ndim == 2
         assert history.curve[0]["step"] == 0
         assert history.curve[-1]["step"] == manifest["steps"]
+
+
+def test_article_budget_names_are_the_shipped_models_trained_at_that_budget():
+    """ARTICLE_BUDGET_NAMES is declared, not derived: it has to agree with the manifests."""
+    for name in pretrained.SHIPPED_NAMES:
+        m = pretrained.pretrained_manifest(name)
+        at_article_budget = (m["epochs"], m["batch_size"]) == (20, 256)
+        assert at_article_budget == (name in pretrained.ARTICLE_BUDGET_NAMES), name
