@@ -37,7 +37,7 @@ from acgan_lib.training import ConditionalGAN, TrainConfig, build_gan, get_spec
 
 #: Each shipped name and the model (:data:`acgan_lib.training.MODEL_SPECS`) it is. ``acgan`` is
 #: the article's ACGAN at the article's budget (20 epochs at batch 256, the study's seed 0),
-#: and ``acgan-concat`` the best ACGAN the course has trained, at the same budget (the
+#: and ``acgan-concat`` the best ACGAN the course ships, at the same budget (the
 #: article's, with the concatenating generator: the study's seed 1); the others, and
 #: ``acgan-2-epochs``, are the study's seed-0 runs at the shipped budget (2 epochs at batch 64).
 SHIPPED_MODELS = {"acgan": "acgan", "acgan-concat": "acgan-concat",

@@ -120,6 +120,9 @@ STUDIES: dict[str, tuple[PlannedRun, ...]] = {
     # removed the collapse at the shipped budget (acgan-real-aux-concat).
     "article-budget-recipe": (PlannedRun("acgan-concat", 0, 20, 256),
                               PlannedRun("acgan-real-aux-concat", 0, 20, 256)),
+    # More seeds of the second change at the article's budget, to judge it across runs.
+    "article-budget-recipe-seeds": tuple(PlannedRun("acgan-real-aux-concat", s, 20, 256)
+                                         for s in (1, 2)),
     # More seeds at the article's budget, seed by seed: one run each cannot settle gaps that
     # are smaller than what the seed alone did at the short budget. The ACGANs go first: whether
     # acgan-concat meets the Frechet target, and claim 4, turn on them.
