@@ -10,6 +10,7 @@ different story.
 
 from __future__ import annotations
 
+import math
 import textwrap
 from dataclasses import dataclass
 
@@ -154,6 +155,19 @@ def contrast(metric: str, model_a: str, model_b: str, budget: str = SHIPPED_BUDG
                     arm_values(metric, model_b, budget, study))
 
 
+def paired(metric: str, model_a: str, model_b: str, budget: str = SHIPPED_BUDGET,
+           study: dict | None = None) -> dict[int, tuple[float, float]]:
+    """``metric`` of ``model_a`` and ``model_b`` for each seed both were trained with. The
+    two runs of a pair drew the same noise and labels at every step, so where two models
+    differ in one setting, a pair isolates it better than two means do."""
+    def by_seed(model: str) -> dict[int, float]:
+        return {r["plan"]["seed"]: float(r["final"][metric])
+                for r in arm_runs(model, budget, study)}
+
+    a, b = by_seed(model_a), by_seed(model_b)
+    return {s: (a[s], b[s]) for s in sorted(a.keys() & b.keys())}
+
+
 _NUMBERS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
 
@@ -171,18 +185,24 @@ def runs_per_arm(models: list[str], budget: str = SHIPPED_BUDGET,
     return {m: len(arm_runs(m, budget, study)) for m in models}
 
 
+def in_words(items: list) -> str:
+    """A list as a sentence says it: ``"a"``, ``"a and b"``, ``"a, b and c"``."""
+    items = [str(x) for x in items]
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
 def runs_text(models: list[str], budget: str = SHIPPED_BUDGET,
               study: dict | None = None) -> str:
     """The runs behind a comparison, in words, for a chapter to glue instead of typing it:
-    ``"two runs each"``, or ``"two runs of acgan, one each of cgan-concat and
+    ``"two runs each"`` (``"two runs"`` for one model), or ``"two runs of acgan, one each of cgan-concat and
     cgan-multiply"`` when the models have different numbers of seeds."""
     counts = runs_per_arm(models, budget, study)
     if len(set(counts.values())) == 1:
-        return f"{_runs(next(iter(counts.values())))} each"
+        return _runs(next(iter(counts.values()))) + (" each" if len(models) > 1 else "")
     parts = []
     for n in sorted(set(counts.values()), reverse=True):
         names = [m for m in models if counts[m] == n]  # plain: {glue:text} shows no code
-        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        listed = in_words(names)
         each = " each" if len(names) > 1 else ""
         parts.append(f"{_runs(n) if not parts else _number(n)}{each} of {listed}")
     return ", ".join(parts)
@@ -230,6 +250,15 @@ def first_reaching(model: str, key: str, threshold: float, budget: str = SHIPPED
     return [first_row(r["curve"], key, threshold) for r in arm_runs(model, budget, study)]
 
 
+def images_to_reach(model: str, key: str, threshold: float, budget: str = SHIPPED_BUDGET,
+                    study: dict | None = None) -> list[float]:
+    """Each seed's training images when ``key`` first reached ``threshold``, in seed order,
+    with ``math.inf`` for a seed that never did: "faster than" compares these, and a run that
+    never got there then loses every comparison instead of breaking it."""
+    return [math.inf if r is None else r["images_seen"]
+            for r in first_reaching(model, key, threshold, budget, study)]
+
+
 def reach_text(model: str, key: str, threshold: float, budget: str = SHIPPED_BUDGET,
                study: dict | None = None) -> str:
     """:func:`first_reaching` in words, for a chapter to glue: ``"299,520 images (epoch
@@ -245,8 +274,7 @@ def reach_text(model: str, key: str, threshold: float, budget: str = SHIPPED_BUD
         return f"{rows[0]['images_seen']:,} images (epoch {rows[0]['epoch']:g})"
     seeds = [str(r["plan"]["seed"]) for r in runs]
     reached = [f"{r['images_seen']:,}" if r else "never" for r in rows]
-    return (f"{', '.join(reached[:-1])} and {reached[-1]} images "
-            f"(seeds {', '.join(seeds[:-1])} and {seeds[-1]})")
+    return f"{in_words(reached)} images (seeds {in_words(seeds)})"
 
 
 def lowest_digits_text(model: str, budget: str = SHIPPED_BUDGET,

@@ -1,5 +1,7 @@
 """The chapters' evidence helpers: arms across seeds, contrasts, and the conclusion check."""
 
+import math
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -110,10 +112,17 @@ def test_summary_is_a_table_cell_and_one_run_has_no_spread():
     assert low.summary() == "0.93"  # one run: no "± 0"
 
 
+def test_in_words_lists_as_a_sentence_does():
+    assert evidence.in_words(["a"]) == "a"
+    assert evidence.in_words(["a", "b"]) == "a and b"
+    assert evidence.in_words([0, 1, 2]) == "0, 1 and 2"
+
+
 def test_runs_text_says_how_many_runs_each_comparison_rests_on(study):
     assert evidence.runs_per_arm(["a", "b"], study=study) == {"a": 3, "b": 2}
     assert evidence.runs_text(["a", "b"], study=study) == "three runs of a, two of b"
-    assert evidence.runs_text(["a"], study=study) == "three runs each"
+    assert evidence.runs_text(["a"], study=study) == "three runs"
+    assert evidence.runs_text(["a", "a"], study=study) == "three runs each"
     study["arms"]["c-b64-e2"] = {"runs": ["b-b64-e2-s0"]}
     assert (evidence.runs_text(["a", "b", "c"], study=study)
             == "three runs of a, two of b, one of c")
@@ -194,6 +203,9 @@ def test_targets_judge_the_mean_and_count_the_seeds_that_meet_them(study):
     assert low.met and low.runs_met == 3 and low.shortfall == pytest.approx(-0.1)
     reached = evidence.first_reaching("a", "label_accuracy", 0.92, study=study)
     assert [r and r["step"] for r in reached] == [None, 10, 10]
+    # A seed that never got there is infinitely slow: it loses every "faster than".
+    assert evidence.images_to_reach("a", "label_accuracy", 0.92, study=study) == [
+        math.inf, reached[1]["images_seen"], reached[2]["images_seen"]]
     for run in study["runs"].values():
         for row in run["curve"]:
             row["epoch"] = row["step"] / 10
@@ -203,3 +215,10 @@ def test_targets_judge_the_mean_and_count_the_seeds_that_meet_them(study):
     study["arms"]["c-b64-e2"] = {"runs": ["a-b64-e2-s1"]}
     assert evidence.reach_text("c", "label_accuracy", 0.9, study=study) == (
         "640 images (epoch 1)")
+
+
+def test_paired_keeps_only_the_seeds_both_models_have(study):
+    a = evidence.arm_values("label_accuracy", "a", study=study).values  # seeds 0, 1, 2
+    b = evidence.arm_values("label_accuracy", "b", study=study).values  # seeds 0, 1
+    pairs = evidence.paired("label_accuracy", "a", "b", study=study)
+    assert pairs == {0: (a[0], b[0]), 1: (a[1], b[1])}
