@@ -194,8 +194,8 @@ def in_words(items: list) -> str:
 def runs_text(models: list[str], budget: str = SHIPPED_BUDGET,
               study: dict | None = None) -> str:
     """The runs behind a comparison, in words, for a chapter to glue instead of typing it:
-    ``"two runs each"`` (``"two runs"`` for one model), or ``"two runs of acgan, one each of cgan-concat and
-    cgan-multiply"`` when the models have different numbers of seeds."""
+    ``"two runs each"`` (``"two runs"`` for one model), or ``"two runs of acgan, one each
+    of cgan-concat and cgan-multiply"`` when the models have different numbers of seeds."""
     counts = runs_per_arm(models, budget, study)
     if len(set(counts.values())) == 1:
         return _runs(next(iter(counts.values()))) + (" each" if len(models) > 1 else "")
