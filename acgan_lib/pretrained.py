@@ -235,30 +235,22 @@ def _package_size(directory: Path) -> int:
     return sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())
 
 
-def _compact_grid(png: Path) -> np.ndarray:
-    """A run's saved grid (scale 2, with or without its row labels) at scale 1, labelled."""
-    import cv2
-
-    from acgan_lib.viz import label_rows, unlabel_rows
-
-    picture = cv2.imread(str(png), cv2.IMREAD_GRAYSCALE)
-    if picture is None:
-        raise CheckpointError(f"{png} is not a readable PNG")
-    return label_rows(unlabel_rows(picture)[::2, ::2])
-
-
 def ship_history(run_dir: Path, target: Path) -> dict:
     """Copy a run's training history into ``target``: the per-epoch grids (scale 1, labelled),
     their animation, and the curve. Returns the shipped files, relative to ``target``'s parent."""
     from acgan_lib.curves import CURVE_FILE
-    from acgan_lib.viz import make_animation, save_png
+    from acgan_lib.viz import compact_grid, make_animation, save_png
 
     grids = sorted((run_dir / "grids").glob("grid_epoch_*.png"))
     if not grids:
         return {}
+    try:  # read every grid before anything is removed or written
+        pictures = [compact_grid(g) for g in grids]
+    except ValueError as exc:
+        raise CheckpointError(str(exc)) from None
     if target.exists():
         shutil.rmtree(target)
-    written = [save_png(_compact_grid(g), target / g.name, scale=1) for g in grids]
+    written = [save_png(p, target / g.name, scale=1) for p, g in zip(pictures, grids)]
     files = {"grids": [f"{target.name}/{p.name}" for p in written]}
     make_animation(written, target / "training.gif")
     files["animation"] = f"{target.name}/training.gif"

@@ -10,6 +10,7 @@ run's results the moment it finishes::
 * ``runs/study/<run id>/``: the run directories (checkpoints, grids, curve; not shipped);
 * ``acgan_lib/results/runs/<run id>.json``: one finished run's results (plan, manifest, curve,
   final evaluation with 500 images per digit), small enough to commit as soon as it exists;
+* ``acgan_lib/results/grids/<run id>.png``: what the finished run draws (its last grid);
 * ``acgan_lib/results/study.json``: the aggregate of every finished run: the runs, and for each
   *arm* (a model at one budget) the mean, standard deviation, minimum and maximum across seeds.
 
@@ -146,6 +147,35 @@ def result_path(run: PlannedRun, results_dir=None) -> Path:
     return Path(results_dir or RESULTS_DIR) / "runs" / f"{run.run_id}.json"
 
 
+def grid_path(run_id: str, results_dir=None) -> Path:
+    return Path(results_dir or RESULTS_DIR) / "grids" / f"{run_id}.png"
+
+
+def save_final_grid(run: PlannedRun, run_dir, results_dir=None) -> Path | None:
+    """Ship what a finished run draws: its last per-epoch grid (the fixed noise of every epoch's
+    grid, rows labelled), at scale 1, beside its results. ``None`` if the run saved no grid."""
+    from acgan_lib.viz import compact_grid, save_png
+
+    grids = sorted((Path(run_dir) / "grids").glob("grid_epoch_*.png"))
+    if not grids:
+        return None
+    return save_png(compact_grid(grids[-1]), grid_path(run.run_id, results_dir), scale=1)
+
+
+def final_grid(run_id: str, results_dir=None) -> np.ndarray:
+    """The grid a study run drew at its end (:func:`save_final_grid`), as a uint8 picture."""
+    import cv2
+
+    path = grid_path(run_id, results_dir)
+    picture = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE) if path.is_file() else None
+    if picture is None:
+        shipped = sorted(p.stem for p in path.parent.glob("*.png"))
+        raise StudyError(f"no final grid of run {run_id!r} ships in {path.parent}; runs that "
+                         f"have one: {', '.join(shipped) or 'none'}. Run its study again where "
+                         "its run directory is: it writes the grid of every finished run")
+    return picture
+
+
 def _strip(row: dict) -> dict:
     """A curve row without its confusion matrix (kept only in the final evaluation)."""
     return {k: v for k, v in row.items() if k != "confusion_matrix"}
@@ -213,10 +243,14 @@ def run_study(runs: list[PlannedRun], data, runs_root=None, results_dir=None,
         raise StudyError("the plan lists a run twice")
     for i, run in enumerate(runs, start=1):
         target = result_path(run, results_dir)
-        if target.is_file():
-            log(f"[{i}/{len(runs)}] {run.run_id}: results exist, skipped")
-            continue
         run_dir = runs_root / run.run_id
+        if target.is_file():
+            if (not grid_path(run.run_id, results_dir).is_file() and _finished(run_dir, run)
+                    and save_final_grid(run, run_dir, results_dir)):
+                log(f"[{i}/{len(runs)}] {run.run_id}: results exist; wrote its final grid")
+            else:
+                log(f"[{i}/{len(runs)}] {run.run_id}: results exist, skipped")
+            continue
         started = time.perf_counter()
         if _finished(run_dir, run):
             log(f"[{i}/{len(runs)}] {run.run_id}: trained; evaluating")
@@ -224,6 +258,7 @@ def run_study(runs: list[PlannedRun], data, runs_root=None, results_dir=None,
             log(f"[{i}/{len(runs)}] {run.run_id}: training into {run_dir}")
             train(run, run_dir, data, verbose)
         result = collect_result(run, run_dir, data, n_per_class)
+        save_final_grid(run, run_dir, results_dir)
         write_json(target, result)
         final = result["final"]
         log(f"[{i}/{len(runs)}] {run.run_id}: label accuracy {final['label_accuracy']:.4f}, "
@@ -349,7 +384,9 @@ def time_to_quality(summary: dict, thresholds=(0.9, 0.95)) -> dict:
                  "seeds": len(arm["runs"]), "thresholds": {},
                  # the best any of its curves did, for the arms that reach no threshold
                  "best_label_accuracy": max(r["label_accuracy"] for c in curves for r in c),
-                 "images": max(c[-1]["images_seen"] for c in curves)}
+                 "images": max(c[-1]["images_seen"] for c in curves),
+                 # the longest run's training time (evaluations excluded), for its whole budget
+                 "minutes": round(max(c[-1]["training_seconds"] for c in curves) / 60, 1)}
         for threshold in thresholds:
             reached = []
             for run_id in arm["runs"]:

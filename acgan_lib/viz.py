@@ -103,6 +103,17 @@ def label_rows(picture: np.ndarray, rows: int = 10, margin: int = 14) -> np.ndar
     return out
 
 
+def compact_grid(png: str | os.PathLike) -> np.ndarray:
+    """A run's saved grid (scale 2, with or without its row labels) at scale 1, labelled: the
+    size in which a training history ships with the package."""
+    import cv2
+
+    picture = cv2.imread(str(png), cv2.IMREAD_GRAYSCALE)
+    if picture is None:
+        raise ValueError(f"{png} is not a readable PNG; write it again with save_grid")
+    return label_rows(unlabel_rows(picture)[::2, ::2])
+
+
 def save_grid(generator: keras.Model, path: str | os.PathLike, per_class: int = 10,
               seed: int = 0) -> Path:
     """Write a labelled sample grid (:func:`sample_grid` + :func:`label_rows`) as a PNG."""

@@ -824,7 +824,8 @@ def article_loop_paragraph(results: dict) -> str:
                "never reaches 90%")
     return (f"**The article's own loop** (`{ARTICLE_LOOP}`: "
             "`acgan_lib.article.ArticleBaseline`, whose discriminator never trains on "
-            f"Keras 3) {verdict}: over {loop['images']:,} training images, the best label "
+            f"Keras 3) {verdict}: over {loop['images']:,} training images "
+            f"({loop['minutes'] / 60:.1f} hours of training on 2 CPU cores), the best label "
             f"accuracy of its curve is {loop['best_label_accuracy']:.0%} (chance: 10%).")
 
 

@@ -100,7 +100,7 @@ def test_a_loop_directory_refuses_other_settings_and_leaves_it_as_it_was(straigh
 
 
 def test_the_study_trains_and_aggregates_the_loop_like_any_run(mnist, tmp_path):
-    from acgan_lib.study import STUDIES, PlannedRun, run_study, time_to_quality
+    from acgan_lib.study import STUDIES, PlannedRun, final_grid, run_study, time_to_quality
 
     run = PlannedRun(ARTICLE_LOOP, 0, 1, 16, steps_per_epoch=3)
     summary = run_study([run], mnist, tmp_path / "runs", tmp_path / "results", n_per_class=20,
@@ -114,6 +114,8 @@ def test_the_study_trains_and_aggregates_the_loop_like_any_run(mnist, tmp_path):
     assert [r["step"] for r in result["curve"]] == evaluation_steps(3, 3)
     table = time_to_quality(summary)["article-loop-b16-e1-n3"]
     assert table["images"] == 48 and 0 <= table["best_label_accuracy"] <= 1
+    assert table["minutes"] == round(result["curve"][-1]["training_seconds"] / 60, 1)
+    assert final_grid(run.run_id, tmp_path / "results").ndim == 2  # what it drew, shipped
     # its discriminator never trained: its classifier of real digits is near chance (10%)
     assert result["final"]["aux_label_accuracy_real"] < 0.2
 

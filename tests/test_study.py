@@ -7,9 +7,12 @@ import json
 import numpy as np
 import pytest
 
-from acgan_lib.study import (RESULTS_DIR, STUDIES, PlannedRun, aggregate, load_study,
-                             result_path, run_study, status)
+from acgan_lib.pretrained import pretrained_history
+from acgan_lib.study import (RESULTS_DIR, STUDIES, PlannedRun, StudyError, aggregate,
+                             final_grid, grid_path, load_study, result_path, run_study, status)
 
+#: A shipped training history's grid: ten labelled rows of ten digits, at scale 1.
+SHIPPED_GRID_SHAPE = pretrained_history("acgan").grids[-1].shape
 SMOKE = [PlannedRun("acgan", 0, 1, 32, steps_per_epoch=4),
          PlannedRun("cgan-concat", 1, 1, 32, steps_per_epoch=4)]
 
@@ -34,6 +37,9 @@ def test_smoke_study_trains_and_aggregates(smoke):
         assert result["curve"][-1]["step"] == 4
         assert 0 <= result["final"]["label_accuracy"] <= 1
         assert result_path(run, root / "results").is_file()
+        # what it drew at its end ships beside its results, as small as a shipped history's
+        grid = final_grid(run.run_id, root / "results")
+        assert grid.dtype == np.uint8 and grid.shape == SHIPPED_GRID_SHAPE
     assert summary["excluded"] == []
     assert any("training into" in line for line in logs)
 
@@ -48,6 +54,22 @@ def test_rerun_skips_finished_runs_and_adds_no_duplicates(smoke, mnist):
     assert after["runs"].keys() == before["runs"].keys()
     assert all(len(arm["runs"]) == 1 for arm in after["arms"].values())
     assert all("finished" in line for line in status(SMOKE, root / "results", root / "runs"))
+
+
+def test_a_missing_final_grid_is_written_again_without_training(smoke, mnist):
+    root, _, _ = smoke
+    path = grid_path(SMOKE[1].run_id, root / "results")
+    before = path.read_bytes()
+    path.unlink()
+    with pytest.raises(StudyError, match=f"no final grid of run '{SMOKE[1].run_id}'.*"
+                                         f"{SMOKE[0].run_id}"):
+        final_grid(SMOKE[1].run_id, root / "results")
+    logs: list[str] = []
+    run_study(SMOKE, mnist, root / "runs", root / "results", n_per_class=100, verbose=0,
+              log=logs.append)
+    assert sum("wrote its final grid" in line for line in logs) == 1
+    assert not any("training into" in line for line in logs)
+    assert path.read_bytes() == before
 
 
 def test_corrupt_and_unfinished_runs_are_reported_not_averaged(smoke, tmp_path):
@@ -94,11 +116,19 @@ def test_shipped_study_runs_match_their_files_and_plans(shipped):
         assert run_id in planned
         assert result == json.loads((RESULTS_DIR / "runs" / f"{run_id}.json").read_text())
         assert result["data"]["train_images"] == 60000  # the full MNIST training set
-        assert result["command"].startswith("python -m acgan_lib train")
+        assert result["command"].startswith(("python -m acgan_lib train",
+                                             "python -m acgan_lib study article-loop"))
         assert result["versions"]["keras"].startswith("3.")
         assert result["curve"][0]["step"] == 0
         assert result["curve"][-1]["step"] == result["steps"]
         assert result["evaluation_overhead"] < 0.06  # the curve costs at most ~5%
+
+
+def test_shipped_final_grids_belong_to_shipped_runs(shipped):
+    grids = sorted((RESULTS_DIR / "grids").glob("*.png"))
+    assert {p.stem for p in grids} <= set(shipped["runs"])
+    for path in grids:
+        assert final_grid(path.stem).shape == SHIPPED_GRID_SHAPE
 
 
 def test_shipped_aggregate_is_the_mean_and_spread_of_its_runs(shipped):
