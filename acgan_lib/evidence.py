@@ -53,6 +53,11 @@ class ArmValues:
     def high(self) -> float:
         return float(max(self.values))
 
+    def span(self, digits: str = ".2f") -> str:
+        """``"1.41 to 2.12"``: the lowest and highest seed, for a sentence that gives the range
+        the seeds cover rather than their mean."""
+        return f"{self.low:{digits}} to {self.high:{digits}}"
+
     def text(self, percent: bool = False) -> str:
         """``"95.1% ± 1.1 points (3 seeds)"``: mean ± standard deviation across seeds; one
         seed has no spread to state (``"96.9% (1 seed)"``)."""

@@ -112,6 +112,12 @@ def test_summary_is_a_table_cell_and_one_run_has_no_spread():
     assert low.summary() == "0.93"  # one run: no "± 0"
 
 
+def test_span_gives_the_range_the_seeds_cover_in_any_order():
+    fid = evidence.ArmValues("a-b256-e20", "frechet_distance", (2.0914, 2.1248, 1.4109))
+    assert fid.span() == "1.41 to 2.12"
+    assert fid.span(".1f") == "1.4 to 2.1"
+
+
 def test_in_words_lists_as_a_sentence_does():
     assert evidence.in_words(["a"]) == "a"
     assert evidence.in_words(["a", "b"]) == "a and b"
