@@ -57,3 +57,44 @@ def test_unknown_model_fails_cleanly(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "invalid choice: 'dcgan'" in err and "'acgan', 'acgan-real-aux'" in err
     assert not out.exists()
+
+
+def test_default_epochs_train_on_the_shipped_budget_whatever_the_data():
+    from acgan_lib.cli import DEFAULT_TRAINING_IMAGES, default_epochs
+
+    assert DEFAULT_TRAINING_IMAGES == 120_000
+    assert default_epochs(60_000, 64) == 2  # full MNIST: the shipped models' budget
+    assert default_epochs(4_000, 64) == 30  # the offline sample's training digits
+    assert default_epochs(60_000, 64, steps_per_epoch=100) == 19  # 121,600 images
+    assert default_epochs(100, 512) == 1  # no whole batch: validation names the problem
+
+
+def test_the_default_model_reaches_90_percent_first_in_every_seed_of_the_study():
+    """The default run is chosen from the time-to-quality table: at the shipped budget, every
+    seed of the default model reached 90% and 95% label accuracy within the default number of
+    training images, and no model's median got to 90% on fewer images."""
+    from acgan_lib.cli import DEFAULT_MODEL, DEFAULT_TRAINING_IMAGES
+    from acgan_lib.study import load_study, time_to_quality
+
+    arms = {a["model"]: a["thresholds"] for a in time_to_quality(load_study()).values()
+            if a["epochs"] == 2 and a["batch_size"] == 64}
+    for threshold in ("0.90", "0.95"):  # every seed, within the default budget
+        ours = arms[DEFAULT_MODEL][threshold]
+        assert ours["reached"] == len(ours["runs"]) >= 3, threshold
+        assert all(r["images"] <= DEFAULT_TRAINING_IMAGES for r in ours["runs"]), threshold
+    fastest = min(t["0.90"]["median_images"] for t in arms.values() if t["0.90"]["reached"])
+    assert arms[DEFAULT_MODEL]["0.90"]["median_images"] == fastest
+
+
+def test_train_without_options_trains_the_default_model_for_the_default_budget(
+        tmp_path, monkeypatch, capsys):
+    import acgan_lib.cli as cli
+
+    monkeypatch.setenv("ACGAN_OFFLINE", "1")
+    monkeypatch.setattr(cli, "DEFAULT_TRAINING_IMAGES", 2 * 64)  # two steps of batch 64
+    out = tmp_path / "run"
+    assert main(["train", "--steps-per-epoch", "1", "--no-xla", "--quiet",
+                 "--out", str(out)]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["model"] == cli.DEFAULT_MODEL and manifest["steps"] == 2
+    assert "Label accuracy " in capsys.readouterr().out
