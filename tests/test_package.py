@@ -52,3 +52,13 @@ def test_the_import_graph_has_no_cycle():
     for module in MODULES:
         if module not in state:
             visit(module, [])
+
+
+def test_package_data_stays_under_25_mb():
+    """Checkpoints, results, grids and animations ship inside the package that Colab
+    installs, so they are kept small (the study ships results, not checkpoints)."""
+    data = [p for p in PACKAGE.rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc")
+            and "__pycache__" not in p.parts]
+    total = sum(p.stat().st_size for p in data)
+    biggest = sorted(data, key=lambda p: p.stat().st_size)[-3:]
+    assert total < 25e6, (total, [(p.name, p.stat().st_size) for p in biggest])
