@@ -114,6 +114,10 @@ STUDIES: dict[str, tuple[PlannedRun, ...]] = {
                                                 "acgan-real-aux-light")),
     # The recipe that removed the collapse in its screening run, with two more seeds.
     "recipe-seeds": tuple(PlannedRun("acgan-real-aux-concat", s) for s in (1, 2)),
+    # The two candidates that did not remove the collapse in their screening run, with two
+    # more seeds each, so that "did not help" rests on three runs like every other verdict.
+    "recipe-variant-seeds": tuple(PlannedRun(m, s) for s in (1, 2)
+                                  for m in ("acgan-real-aux-smooth", "acgan-real-aux-light")),
     # At the article's budget its ACGAN misses only the Frechet target, as does the CGAN that
     # shares its Embedding x noise generator. The first change tried there is the generator's
     # (acgan-concat, which then missed the target by a third of a unit); the second drops the
