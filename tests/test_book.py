@@ -1,6 +1,6 @@
 """The Jupyter Book: configuration, notebooks' conventions, and one full build with -W.
 
-Execution policy (see README, "How the book is built"): CI executes every notebook once with
+Execution policy (see CONTRIBUTING.md, "How the book is built"): CI executes every notebook once with
 ``pytest --nbmake --overwrite notebooks/`` (smoke mode, because CI sets ``CI``), which leaves the
 outputs in the throw-away checkout; ``test_book_builds`` then builds with execution "off" and
 reuses them. When the notebooks have no outputs (a local run of this file on its own), the build
