@@ -4,14 +4,14 @@ One module per concept:
 
 * ``data``: MNIST (which source, and how it is scaled) and the input pipeline.
 * ``validation``: checks on what users pass in, each error naming the problem and the fix.
-* ``models``: the generator (multiply or concatenate the label) and the discriminator.
+* ``models``: the generator (multiply or concatenate the label), the discriminator, generating.
 * ``losses``: the adversarial and auxiliary losses, as small named functions of logits.
-* ``training``: ``ConditionalGAN`` and its ``train_step`` (explicit variable lists), the
-  named models (``MODEL_SPECS``), generation.
+* ``training``: ``ConditionalGAN`` and its ``train_step`` (explicit variable lists).
+* ``catalogue``: the named models (``MODEL_SPECS``) and ``build_gan``.
 * ``checkpoint``: weights-only checkpoints that load without unpickling.
 * ``callbacks``: saving for resumption, stopping on a NaN loss, the per-epoch metrics file.
 * ``curves``: evaluation during training, on a schedule of steps (``curve.json``).
-* ``runs``: a resumable training run in a directory (what ``python -m acgan_lib train`` does).
+* ``runs``: a resumable training run in a directory (``TrainConfig``, ``train_run``).
 * ``study``: a declared grid of runs (models x seeds x budget) and its aggregated results.
 * ``evidence``: the study as the chapters use it: arms across seeds, curves, targets, checks.
 * ``claims``: what judging the article's claims needs: parameter counts of the networks compared.

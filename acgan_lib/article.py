@@ -21,7 +21,6 @@ teaches you **not** to use; for training, use :class:`acgan_lib.training.Conditi
 
 from __future__ import annotations
 
-import hashlib
 import os
 from types import ModuleType
 from typing import Any, Callable, Sequence
@@ -273,24 +272,3 @@ class ArticleBaseline:
         else:
             for metric in self.metrics:
                 metric.reset_state()
-
-
-# ---------------------------------------------------------------------------------- measuring
-def snapshot(variables: Sequence[Any]) -> list[np.ndarray]:
-    """Copies of the variables' current values."""
-    return [np.array(v.numpy(), dtype=np.float32, copy=True) for v in variables]
-
-
-def checksum(values: Sequence[np.ndarray]) -> dict[str, Any]:
-    """``sum_abs`` (sum of absolute values) and ``sha256`` (first 16 hex digits) of arrays."""
-    digest = hashlib.sha256()
-    for a in values:
-        digest.update(np.ascontiguousarray(a, dtype=np.float32).tobytes())
-    return {"sum_abs": float(sum(np.abs(a).sum(dtype=np.float64) for a in values)),
-            "sha256": digest.hexdigest()[:16]}
-
-
-def moved(before: Sequence[np.ndarray], after: Sequence[np.ndarray]) -> float:
-    """Euclidean distance between two snapshots of the same variables (0.0: unchanged)."""
-    return float(np.sqrt(sum(np.sum((a.astype(np.float64) - b) ** 2)
-                             for a, b in zip(after, before))))

@@ -33,7 +33,7 @@ from acgan_lib.curves import CURVE_FILE, N_PER_CLASS, TrainingEvaluator, evaluat
 from acgan_lib.data import MnistData, make_dataset
 from acgan_lib.files import versions, write_json
 from acgan_lib.runs import check_output_dir, check_same_settings, cut_back_grids, final_row
-from acgan_lib.training import build_gan
+from acgan_lib.catalogue import build_gan
 from acgan_lib.validation import check_positive_int, check_seed
 from acgan_lib.viz import make_animation, save_grid
 

@@ -57,7 +57,7 @@ def mirza_osindero_cgan(latent_dim: int = 100) -> tuple[keras.Model, keras.Model
 def parameter_counts() -> dict[str, dict[str, int]]:
     """Generator, discriminator and total weights of each network the article's claim names."""
     from acgan_lib import article
-    from acgan_lib.training import build_gan
+    from acgan_lib.catalogue import build_gan
 
     k3 = article.load_keras("keras3")
     generator = article.build_article_generator(k3)

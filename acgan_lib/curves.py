@@ -10,7 +10,7 @@ inputs (fixed noise, ``n_per_class`` images of each digit, and the same real hel
 * ``diversity`` per digit (1.0 = as varied as real digits of that class) and its lowest digit;
 * for an ACGAN, ``aux_label_accuracy_fake``: the discriminator's *own* auxiliary classifier on the
   same generated images, as it sees them in training (batch statistics of mixed batches of
-  generated images; :func:`acgan_lib.training.auxiliary_logits`), so the moment the generator
+  generated images; :func:`acgan_lib.evaluation.auxiliary_logits`), so the moment the generator
   pleases its own classifier but not an independent one is visible.
 
 The schedule (:func:`evaluation_steps`) is dense early, where conditioning appears, then every
@@ -40,10 +40,10 @@ import tensorflow as tf
 
 from acgan_lib.classifier import default_classifier, feature_model
 from acgan_lib.data import model_images
-from acgan_lib.evaluation import metrics_from_outputs, requested_labels, select_per_class
+from acgan_lib.evaluation import (auxiliary_logits, metrics_from_outputs, requested_labels,
+                                  select_per_class)
 from acgan_lib.files import read_json, write_json, write_text
 from acgan_lib.models import latent_dim_of
-from acgan_lib.training import auxiliary_logits
 from acgan_lib.validation import check_positive_int
 
 CURVE_FILE = "curve.json"

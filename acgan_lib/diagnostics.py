@@ -23,7 +23,7 @@ import numpy as np
 
 from acgan_lib.classifier import classifier_outputs
 from acgan_lib.conditioning import label_embedding
-from acgan_lib.training import generate
+from acgan_lib.models import generate
 from acgan_lib.models import latent_dim_of
 from acgan_lib.validation import NUM_CLASSES, check_digit, check_positive_int, check_seed
 from acgan_lib.viz import tile_images, unlabel_rows, untile_images

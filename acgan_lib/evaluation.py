@@ -27,8 +27,8 @@ import numpy as np
 
 from acgan_lib.classifier import classifier_outputs
 from acgan_lib.data import NUM_CLASSES, MnistData, load_mnist, model_images
-from acgan_lib.training import auxiliary_logits, generate
-from acgan_lib.validation import check_labels, check_positive_int
+from acgan_lib.models import generate
+from acgan_lib.validation import check_images, check_labels, check_positive_int
 
 METRIC_COLUMNS = ("label_accuracy", "frechet_distance", "diversity", "diversity_lowest",
                   "diversity_lowest_digit", "aux_label_accuracy_real")
@@ -238,9 +238,52 @@ def diversity_score(generator_or_images, real_images, real_labels, labels=None,
     return diversity_from_features(fake_features, labels, real_features, real_labels)
 
 
+def auxiliary_logits(discriminator: keras.Model, images, batch_size: int = 1000,
+                     batch_statistics: bool = False):
+    """An ACGAN discriminator's class logits for ``images`` (real or generated).
+
+    By default BatchNorm is in inference mode (``training=False``: its moving averages), so an
+    image's answer does not depend on the other images it is computed with. Measured on the
+    shipped ``acgan-2-epochs`` and the 10,000 MNIST test digits (and pinned by
+    ``tests/test_training.py::test_auxiliary_view_of_real_digits``): inference mode gives
+    91.5%; batch statistics in batches of 250 that mix digits, as training batches do, 91.8%
+    (85.0% against 82.5% after its first epoch); the same digits in batches sorted by class
+    24%. Only very early in training, while the moving averages still mostly reflect
+    generated batches, does inference mode read clearly lower (after 250 steps on the
+    offline sample: about 0.5 against 0.7).
+
+    ``batch_statistics=True`` gives the training view instead: the images are put in a fixed
+    shuffled order (so every batch mixes digits) and normalised batch by batch
+    (``batch_size`` 250 then), and the moving averages are restored afterwards. The curves of
+    :mod:`acgan_lib.curves` use it for generated images, which is how the discriminator sees
+    them in training (on ``acgan-2-epochs`` the two views agree within 0.1 points there).
+    """
+    if len(getattr(discriminator, "outputs", None) or []) != 2:
+        raise ValueError("only an ACGAN discriminator has an auxiliary classifier")
+    images = check_images(images)
+    if not batch_statistics:
+        logits = [np.asarray(discriminator(images[i:i + batch_size], training=False)[1])
+                  for i in range(0, len(images), batch_size)]
+        return np.concatenate(logits).astype(np.float32)
+    batch_size = min(batch_size, 250)
+    order = np.random.default_rng(0).permutation(len(images))
+    saved = [v.numpy() for v in discriminator.non_trainable_variables]
+    try:
+        shuffled = images[order]
+        logits = np.concatenate([
+            np.asarray(discriminator(shuffled[i:i + batch_size], training=True)[1])
+            for i in range(0, len(images), batch_size)]).astype(np.float32)
+    finally:
+        for var, value in zip(discriminator.non_trainable_variables, saved):
+            var.assign(value)
+    result = np.empty_like(logits)
+    result[order] = logits
+    return result
+
+
 def aux_label_accuracy(gan_or_discriminator, images, labels, batch_size: int = 1000) -> float:
     """Accuracy of an ACGAN discriminator's auxiliary classifier on labelled images
-    (BatchNorm in inference mode; :func:`acgan_lib.training.auxiliary_logits` says why)."""
+    (BatchNorm in inference mode; :func:`auxiliary_logits` says why)."""
     discriminator = getattr(gan_or_discriminator, "discriminator", gan_or_discriminator)
     images = model_images(images)
     labels = check_labels(labels, n=len(images))

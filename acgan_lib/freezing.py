@@ -31,10 +31,11 @@ from typing import Any
 
 import numpy as np
 
-from acgan_lib.article import (ARTICLE_LOSSES, BETA_1, CALLS, FLAVOURS, LATENT_DIM, LEARNING_RATE, LEGACY_ENV,
-                               ArticleBaseline, Observer, build_article_discriminator,
-                               build_article_generator, checksum, load_keras, moved, snapshot)
+from acgan_lib.article import (ARTICLE_LOSSES, BETA_1, CALLS, FLAVOURS, LATENT_DIM,
+                               LEARNING_RATE, LEGACY_ENV, ArticleBaseline, Observer,
+                               build_article_discriminator, build_article_generator, load_keras)
 from acgan_lib.files import write_text
+from acgan_lib.instrument import checksum, moved, snapshot
 from acgan_lib.validation import NUM_CLASSES
 
 
@@ -306,7 +307,7 @@ def library_step_experiment(images: np.ndarray, labels: np.ndarray, steps: int =
     import tensorflow as tf
 
     from acgan_lib.instrument import measuring_updates
-    from acgan_lib.training import build_gan
+    from acgan_lib.catalogue import build_gan
 
     gan = build_gan(model, seed=seed, jit_compile=False)
     d_vars = list(gan.discriminator.trainable_variables)

@@ -11,7 +11,9 @@ either, so this module is the one place that reaches into Keras, each way as sma
 * :func:`recording_trainable` swaps the model's class for a subclass whose ``trainable``
   setter also logs the value;
 * :func:`measuring_updates` wraps ``apply_gradients`` (public) to measure how far each network
-  moved in each update.
+  moved in each update (:func:`snapshot`, :func:`moved`, :func:`checksum`: the one measure of
+  "moved", numpy only, so the Keras 2 subprocess of :mod:`acgan_lib.freezing` uses it too);
+* :func:`in_distribute_scope` reads a model's private ``_distribute_strategy``.
 
 Every wrapper is removed on exit, whatever happens. :func:`check_keras` verifies that the
 installed Keras still works the way these rely on and, if not, fails with a message that names
@@ -21,9 +23,11 @@ fails the build loudly instead of making a checker silently wrong).
 
 from __future__ import annotations
 
+import hashlib
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 
@@ -113,8 +117,6 @@ def measuring_updates(optimizers: dict, networks: dict,
     Euclidean distance between the values before and after) each network's
     ``networks[network]`` variables moved in that update; 0.0 means bit-for-bit unchanged."""
 
-    from acgan_lib.article import moved, snapshot  # numpy only: no Keras import
-
     def wrap(name, optimizer):
         original = optimizer.apply_gradients
 
@@ -136,3 +138,32 @@ def measuring_updates(optimizers: dict, networks: dict,
                 del optimizer.apply_gradients  # back to the class's method
             except AttributeError:
                 pass
+
+
+def snapshot(variables: Sequence[Any]) -> list[np.ndarray]:
+    """Copies of the variables' current values."""
+    return [np.array(v.numpy(), dtype=np.float32, copy=True) for v in variables]
+
+
+def checksum(values: Sequence[np.ndarray]) -> dict[str, Any]:
+    """``sum_abs`` (sum of absolute values) and ``sha256`` (first 16 hex digits) of arrays."""
+    digest = hashlib.sha256()
+    for a in values:
+        digest.update(np.ascontiguousarray(a, dtype=np.float32).tobytes())
+    return {"sum_abs": float(sum(np.abs(a).sum(dtype=np.float64) for a in values)),
+            "sha256": digest.hexdigest()[:16]}
+
+
+def moved(before: Sequence[np.ndarray], after: Sequence[np.ndarray]) -> float:
+    """Euclidean distance between two snapshots of the same variables (0.0: unchanged)."""
+    return float(np.sqrt(sum(np.sum((a.astype(np.float64) - b) ** 2)
+                             for a, b in zip(after, before))))
+
+
+def in_distribute_scope(model) -> bool:
+    """Whether ``model`` is built or compiled under a ``tf.distribute`` strategy: inside
+    ``strategy.scope()`` now, or remembered by Keras in the model's ``_distribute_strategy``."""
+    import tensorflow as tf
+
+    return bool(tf.distribute.has_strategy()
+                or getattr(model, "_distribute_strategy", None) is not None)

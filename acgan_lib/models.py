@@ -24,9 +24,10 @@ article's: generator 327,113, discriminator 94,987, total 422,100 (the article's
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import layers
 
-from acgan_lib.validation import NUM_CLASSES
+from acgan_lib.validation import NUM_CLASSES, check_labels
 
 LATENT_DIM = 100
 CONDITIONINGS = ("multiply", "concat")
@@ -166,3 +167,24 @@ def build_discriminator(auxiliary_classifier: bool = True, label_conditioning: b
         class_logits = layers.Dense(num_classes, dtype="float32", name="class_logits")(x)
         return keras.Model(image, [real_logit, class_logits], name=name)
     return keras.Model(inputs, real_logit, name=name)
+
+
+def generate(generator: keras.Model, labels, seed: int = 0, noise=None,
+             latent_dim: int | None = None, batch_size: int = 1000):
+    """Generate images (numpy, ``(n, 28, 28, 1)`` in [-1, 1]) for ``labels``.
+
+    The noise is ``numpy.random.default_rng(seed).standard_normal`` unless given, so the same
+    seed and weights give the same images on the same machine (a GPU or another TensorFlow
+    version may differ in the last bits; see :mod:`acgan_lib.reproducibility`).
+    """
+    latent_dim = latent_dim or latent_dim_of(generator)
+    labels = check_labels(labels)
+    if noise is None:
+        noise = np.random.default_rng(seed).standard_normal((len(labels), latent_dim))
+    noise = np.asarray(noise, np.float32)
+    if noise.shape != (len(labels), latent_dim):
+        raise ValueError(f"noise must have shape ({len(labels)}, {latent_dim}), got {noise.shape}")
+    out = [generator([noise[i:i + batch_size], labels[i:i + batch_size, None]], training=False)
+           for i in range(0, len(labels), batch_size)]
+    return np.concatenate([np.asarray(o, np.float32) for o in out]) if out else \
+        np.zeros((0, 28, 28, 1), np.float32)

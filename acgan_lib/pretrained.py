@@ -27,15 +27,17 @@ from typing import NamedTuple
 
 import numpy as np
 
+from acgan_lib.catalogue import build_gan, get_spec
 from acgan_lib.checkpoint import CheckpointError, load_gan
-from acgan_lib.data import MnistData
-from acgan_lib.files import read_json, sha256, write_bytes, write_json
-from acgan_lib.runs import architecture, load_run, train_run
 from acgan_lib.classifier import CLASSIFIER_PATH, PRETRAINED_DIR
+from acgan_lib.data import MnistData
 from acgan_lib.evaluation import evaluate_generator
-from acgan_lib.training import ConditionalGAN, TrainConfig, build_gan, get_spec
+from acgan_lib.files import read_json, sha256, write_bytes, write_json
+from acgan_lib.models import LATENT_DIM
+from acgan_lib.runs import TrainConfig, architecture, load_run, train_run
+from acgan_lib.training import ConditionalGAN
 
-#: Each shipped name and the model (:data:`acgan_lib.training.MODEL_SPECS`) it is. Three
+#: Each shipped name and the model (:data:`acgan_lib.catalogue.MODEL_SPECS`) it is. Three
 #: trained at the article's budget (20 epochs at batch 256): ``acgan``, the article's ACGAN
 #: (the study's seed 0); ``acgan-concat``, that with the concatenating generator (seed 1); and
 #: ``acgan-real-aux-concat``, that with no class loss on generated images as well (seed 0),
@@ -110,7 +112,7 @@ def load_pretrained(name: str, directory: str | os.PathLike | None = None) -> Co
     model = architecture(manifest)
     get_spec(model)
     weights = folder / f"{name}.npz"
-    gan = build_gan(model, latent_dim=int(manifest.get("config", {}).get("latent_dim", 100)))
+    gan = build_gan(model, latent_dim=int(manifest.get("config", {}).get("latent_dim", LATENT_DIM)))
     load_gan(gan, weights, model, optimizers=False)
     expected = manifest.get("weights_sha256")
     if expected and sha256(weights) != expected:
@@ -150,12 +152,12 @@ def load_or_train(name: str, train: bool | None = None, epochs: int = 1,
 
     Args:
         name: a shipped name (:data:`SHIPPED_NAMES`) or any model of
-            :data:`acgan_lib.training.MODEL_SPECS`.
+            :data:`acgan_lib.catalogue.MODEL_SPECS`.
         train: ``True`` trains even when a checkpoint is shipped; ``None`` (default) reads
             the environment variable ``ACGAN_TRAIN`` (``1`` = train), so a whole book can be
             rebuilt from scratch without editing notebooks.
         epochs, steps_per_epoch, batch_size, config: the short run
-            (:class:`~acgan_lib.training.TrainConfig` fields such as ``seed``,
+            (:class:`~acgan_lib.runs.TrainConfig` fields such as ``seed``,
             ``learning_rate``, ``jit_compile``). Its directory is ``out`` (default
             ``runs/<name>-notebook``); running again resumes or reuses it.
         data: training data (default :func:`~acgan_lib.data.load_mnist`).

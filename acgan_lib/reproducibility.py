@@ -2,7 +2,7 @@
 
 Two things are repeatable, on the same machine with the same library versions:
 
-* **Generation.** :func:`acgan_lib.training.generate` and :func:`acgan_lib.viz.sample_grid` draw
+* **Generation.** :func:`acgan_lib.models.generate` and :func:`acgan_lib.viz.sample_grid` draw
   their noise with ``numpy.random.default_rng(seed)``, so the same seed and the same weights
   (the same checkpoint or ``weights.npz``) give the same images, and ``save_png`` the same bytes::
 

@@ -22,6 +22,7 @@ import os
 import tempfile
 import time
 from contextlib import nullcontext
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from acgan_lib.callbacks import GANCheckpoint, MetricsLogger, StopOnNonFiniteLoss
@@ -31,10 +32,32 @@ from acgan_lib.curves import (CURVE_FILE, SCALARS, TrainingEvaluator, evaluation
                               read_curve)
 from acgan_lib.data import MnistData, load_mnist, make_dataset
 from acgan_lib.files import read_json, versions, write_json
+from acgan_lib.models import LATENT_DIM
 from acgan_lib.reproducibility import make_repeatable
-from acgan_lib.training import TrainConfig, build_gan, get_spec
+from acgan_lib.catalogue import build_gan, get_spec
 from acgan_lib.validation import check_positive_int, check_seed
 from acgan_lib.viz import SampleGridCallback, make_animation
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run (recorded in its manifest)."""
+
+    model: str = "acgan"
+    epochs: int = 30
+    batch_size: int = 64
+    learning_rate: float = 2e-4
+    beta_1: float = 0.5
+    latent_dim: int = LATENT_DIM
+    seed: int = 0
+    jit_compile: bool = True
+    # Same weights and function, less arithmetic (UpSamplingConv2D): a speed setting, so a run
+    # may be resumed with or without it.
+    fused_upsampling: bool = False
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
 
 CONFIG_KEYS = ("model", "batch_size", "learning_rate", "beta_1", "latent_dim", "seed")
 

@@ -18,70 +18,12 @@ the whole step is compiled (``jit_compile=True`` by default: XLA), and it runs u
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-
 import keras
 import tensorflow as tf
 
 from acgan_lib import losses
-from acgan_lib.models import (LATENT_DIM, NUM_CLASSES, build_discriminator, build_generator,
-                              latent_dim_of)
-
-
-@dataclass(frozen=True)
-class GANSpec:
-    """What makes one named model: architecture and loss weights."""
-
-    name: str
-    conditioning: str  # generator: "multiply" or "concat"
-    auxiliary: bool  # ACGAN (auxiliary classifier) or CGAN (label-conditioned discriminator)
-    fake_aux_weight: float = 1.0  # weight of the class loss on generated images, in D's loss
-    description: str = ""
-    generator_aux_weight: float = 1.0  # weight of the class loss in the generator's loss
-    real_label_smoothing: float = 0.0  # one-sided: D's target for real images is 1 - this
-
-
-MODEL_SPECS: dict[str, GANSpec] = {
-    spec.name: spec
-    for spec in (
-        GANSpec("acgan", "multiply", True, 1.0,
-                "ACGAN as in the article: Embedding x noise, auxiliary classifier trained on "
-                "real and generated images"),
-        GANSpec("acgan-real-aux", "multiply", True, 0.0,
-                "ACGAN whose auxiliary classifier learns only from real images (no class loss "
-                "on generated images in the discriminator's loss)"),
-        GANSpec("cgan-concat", "concat", False, 0.0,
-                "CGAN: one-hot label concatenated to the noise; label-conditioned discriminator"),
-        GANSpec("cgan-multiply", "multiply", False, 0.0,
-                "CGAN with the article's Embedding x noise generator; label-conditioned "
-                "discriminator"),
-        # The one change to the article's ACGAN tried at the article's budget (study
-        # "article-budget-recipe"), where it missed only the Frechet target.
-        GANSpec("acgan-concat", "concat", True, 1.0,
-                "the article's ACGAN with the one-hot concatenating generator instead of "
-                "Embedding x noise"),
-        # Candidate recipes for an ACGAN that meets the course's targets: each changes one
-        # thing of acgan-real-aux (study "recipes").
-        GANSpec("acgan-real-aux-concat", "concat", True, 0.0,
-                "acgan-real-aux with the one-hot concatenating generator instead of "
-                "Embedding x noise"),
-        GANSpec("acgan-real-aux-smooth", "multiply", True, 0.0,
-                "acgan-real-aux with one-sided label smoothing: the discriminator's target "
-                "for real images is 0.9", real_label_smoothing=0.1),
-        GANSpec("acgan-real-aux-light", "multiply", True, 0.0,
-                "acgan-real-aux with the generator's class loss weighted 0.2 instead of 1",
-                generator_aux_weight=0.2),
-    )
-}
-
-
-def get_spec(name: str) -> GANSpec:
-    """The :class:`GANSpec` of a model name, or a ``ValueError`` listing the known names."""
-    try:
-        return MODEL_SPECS[name]
-    except KeyError:
-        raise ValueError(f"unknown model {name!r}; choose one of "
-                         f"{', '.join(MODEL_SPECS)}") from None
+from acgan_lib.instrument import in_distribute_scope
+from acgan_lib.models import LATENT_DIM, NUM_CLASSES, generate
 
 
 class ConditionalGAN(keras.Model):
@@ -146,8 +88,7 @@ class ConditionalGAN(keras.Model):
         across devices (on CPUs it hangs). Each replica's step is still a compiled graph, and
         ``TPUStrategy`` compiles it with XLA for the TPU anyway.
         """
-        if jit_compile and (tf.distribute.has_strategy()
-                            or getattr(self, "_distribute_strategy", None) is not None):
+        if jit_compile and in_distribute_scope(self):
             jit_compile = False
         d_optimizer = d_optimizer or keras.optimizers.Adam(learning_rate, beta_1=beta_1)
         g_optimizer = g_optimizer or keras.optimizers.Adam(learning_rate, beta_1=beta_1)
@@ -179,7 +120,7 @@ class ConditionalGAN(keras.Model):
                                              minval=0, maxval=self.num_classes, dtype=tf.int32)
         return noise, labels
 
-    def _discriminate(self, images, labels, training=True):
+    def discriminate(self, images, labels, training=True):
         """``(real_logit, class_logits or None)`` whatever the discriminator's kind."""
         if self.auxiliary:
             real_logit, class_logits = self.discriminator(images, training=training)
@@ -195,8 +136,8 @@ class ConditionalGAN(keras.Model):
         d_vars = self.discriminator.trainable_variables
         fake_images = tf.stop_gradient(fake_images)
         with tf.GradientTape() as tape:
-            real_logit, real_class = self._discriminate(real_images, real_labels)
-            fake_logit, fake_class = self._discriminate(fake_images, fake_labels)
+            real_logit, real_class = self.discriminate(real_images, real_labels)
+            fake_logit, fake_class = self.discriminate(fake_images, fake_labels)
             d_loss = losses.discriminator_adversarial_loss(real_logit, fake_logit,
                                                            self.real_label_smoothing)
             values = {"d_accuracy_real": losses.real_accuracy(real_logit, True),
@@ -214,7 +155,7 @@ class ConditionalGAN(keras.Model):
 
     def generator_loss(self, fake_images, fake_labels):
         """The generator's loss: fool the discriminator and (ACGAN) be classified as asked."""
-        judged_logit, judged_class = self._discriminate(fake_images, fake_labels)
+        judged_logit, judged_class = self.discriminate(fake_images, fake_labels)
         g_loss = losses.generator_adversarial_loss(judged_logit)
         if self.auxiliary and self.generator_aux_weight:
             g_loss += self.generator_aux_weight * losses.auxiliary_loss(judged_class, fake_labels)
@@ -246,16 +187,22 @@ class ConditionalGAN(keras.Model):
     def train_step(self, data):
         """One step: the discriminator learns from a generated batch, then the generator
         learns from the updated discriminator's verdict on that same batch."""
+        # The real batch: images in [-1, 1] and their labels as an (n, 1) column.
         real_images, real_labels = data[0], data[1]
         real_labels = tf.reshape(tf.cast(real_labels, tf.int32), (-1, 1))
+        # Noise and the labels to draw, a function of (seed, step): a resumed run repeats them.
         noise, fake_labels = self.sample_inputs(tf.shape(real_images)[0],
                                                 self.g_optimizer.iterations)
-        with tf.GradientTape() as g_tape:  # the one generator forward pass, recorded
+        # Generate once, recorded on a tape: the generator's update reuses this forward pass.
+        with tf.GradientTape() as g_tape:
             fake_images = tf.cast(self.generator([noise, fake_labels], training=True),
                                   real_images.dtype)
+        # Train the discriminator on real and generated images (its variables only).
         values = self.discriminator_update(real_images, real_labels, fake_images, fake_labels)
+        # Train the generator against the updated discriminator (its variables only).
         values["g_loss"] = self.generator_update(noise, fake_labels,
                                                  forward=(g_tape, fake_images))
+        # Report the running means that fit prints.
         for name, tracker in self._trackers.items():
             tracker.update_state(values[name])
         return {name: tracker.result() for name, tracker in self._trackers.items()}
@@ -271,115 +218,16 @@ class ConditionalGAN(keras.Model):
                         latent_dim=self.latent_dim)
 
 
-def generate(generator: keras.Model, labels, seed: int = 0, noise=None,
-             latent_dim: int | None = None, batch_size: int = 1000):
-    """Generate images (numpy, ``(n, 28, 28, 1)`` in [-1, 1]) for ``labels``.
-
-    The noise is ``numpy.random.default_rng(seed).standard_normal`` unless given, so the same
-    seed and weights give the same images on the same machine (a GPU or another TensorFlow
-    version may differ in the last bits; see :mod:`acgan_lib.reproducibility`).
-    """
-    import numpy as np
-
-    from acgan_lib.validation import check_labels
-
-    latent_dim = latent_dim or latent_dim_of(generator)
-    labels = check_labels(labels)
-    if noise is None:
-        noise = np.random.default_rng(seed).standard_normal((len(labels), latent_dim))
-    noise = np.asarray(noise, np.float32)
-    if noise.shape != (len(labels), latent_dim):
-        raise ValueError(f"noise must have shape ({len(labels)}, {latent_dim}), got {noise.shape}")
-    out = [generator([noise[i:i + batch_size], labels[i:i + batch_size, None]], training=False)
-           for i in range(0, len(labels), batch_size)]
-    return np.concatenate([np.asarray(o, np.float32) for o in out]) if out else \
-        np.zeros((0, 28, 28, 1), np.float32)
+#: Names that lived here before the catalogue, ``generate`` and ``TrainConfig`` moved out
+#: (``from acgan_lib.training import build_gan`` in notebooks written for 0.2.0 still works).
+_MOVED = {"GANSpec": "catalogue", "MODEL_SPECS": "catalogue", "get_spec": "catalogue",
+          "build_gan": "catalogue", "TrainConfig": "runs", "auxiliary_logits": "evaluation"}
 
 
-def auxiliary_logits(discriminator: keras.Model, images, batch_size: int = 1000,
-                     batch_statistics: bool = False):
-    """An ACGAN discriminator's class logits for ``images`` (real or generated).
+def __getattr__(name: str):
+    """Resolve a moved name from the module that now defines it (imported on first use)."""
+    if name not in _MOVED:
+        raise AttributeError(f"module 'acgan_lib.training' has no attribute {name!r}")
+    import importlib
 
-    By default BatchNorm is in inference mode (``training=False``: its moving averages), so an
-    image's answer does not depend on the other images it is computed with. Measured on the
-    shipped ``acgan-2-epochs`` and the 10,000 MNIST test digits (and pinned by
-    ``tests/test_training.py::test_auxiliary_view_of_real_digits``): inference mode gives
-    91.5%; batch statistics in batches of 250 that mix digits, as training batches do, 91.8%
-    (85.0% against 82.5% after its first epoch); the same digits in batches sorted by class
-    24%. Only very early in training, while the moving averages still mostly reflect
-    generated batches, does inference mode read clearly lower (after 250 steps on the
-    offline sample: about 0.5 against 0.7).
-
-    ``batch_statistics=True`` gives the training view instead: the images are put in a fixed
-    shuffled order (so every batch mixes digits) and normalised batch by batch
-    (``batch_size`` 250 then), and the moving averages are restored afterwards. The curves of
-    :mod:`acgan_lib.curves` use it for generated images, which is how the discriminator sees
-    them in training (on ``acgan-2-epochs`` the two views agree within 0.1 points there).
-    """
-    import numpy as np
-
-    from acgan_lib.validation import check_images
-
-    if len(getattr(discriminator, "outputs", None) or []) != 2:
-        raise ValueError("only an ACGAN discriminator has an auxiliary classifier")
-    images = check_images(images)
-    if not batch_statistics:
-        logits = [np.asarray(discriminator(images[i:i + batch_size], training=False)[1])
-                  for i in range(0, len(images), batch_size)]
-        return np.concatenate(logits).astype(np.float32)
-    batch_size = min(batch_size, 250)
-    order = np.random.default_rng(0).permutation(len(images))
-    saved = [v.numpy() for v in discriminator.non_trainable_variables]
-    try:
-        shuffled = images[order]
-        logits = np.concatenate([
-            np.asarray(discriminator(shuffled[i:i + batch_size], training=True)[1])
-            for i in range(0, len(images), batch_size)]).astype(np.float32)
-    finally:
-        for var, value in zip(discriminator.non_trainable_variables, saved):
-            var.assign(value)
-    result = np.empty_like(logits)
-    result[order] = logits
-    return result
-
-
-def build_gan(name: str = "acgan", latent_dim: int = LATENT_DIM, seed: int = 0,
-              fused_upsampling: bool = False, **compile_kwargs) -> ConditionalGAN:
-    """Build (and, if ``compile_kwargs`` or by default, compile) the named model.
-
-    Call it inside ``strategy.scope()`` to train under a ``tf.distribute`` strategy.
-    ``fused_upsampling=True`` builds the generator with
-    :class:`~acgan_lib.models.UpSamplingConv2D` (same weights and function, faster).
-    """
-    spec = get_spec(name)
-    gan = ConditionalGAN(
-        build_generator(spec.conditioning, latent_dim, fused_upsampling=fused_upsampling),
-        build_discriminator(auxiliary_classifier=spec.auxiliary,
-                            label_conditioning=not spec.auxiliary),
-        auxiliary=spec.auxiliary, latent_dim=latent_dim, fake_aux_weight=spec.fake_aux_weight,
-        generator_aux_weight=spec.generator_aux_weight,
-        real_label_smoothing=spec.real_label_smoothing, seed=seed, name=name.replace("-", "_"),
-    )
-    gan.compile(**compile_kwargs)
-    return gan
-
-
-@dataclass
-class TrainConfig:
-    """Everything that defines a training run (recorded in its manifest)."""
-
-    model: str = "acgan"
-    epochs: int = 30
-    batch_size: int = 64
-    learning_rate: float = 2e-4
-    beta_1: float = 0.5
-    latent_dim: int = LATENT_DIM
-    seed: int = 0
-    jit_compile: bool = True
-    # Same weights and function, less arithmetic (UpSamplingConv2D): a speed setting, so a run
-    # may be resumed with or without it.
-    fused_upsampling: bool = False
-    extra: dict = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+    return getattr(importlib.import_module(f"acgan_lib.{_MOVED[name]}"), name)

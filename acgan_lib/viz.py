@@ -12,7 +12,7 @@ import numpy as np
 from acgan_lib.data import unscale_images
 from acgan_lib.files import atomic_write, write_bytes
 from acgan_lib.models import latent_dim_of
-from acgan_lib.training import generate
+from acgan_lib.models import generate
 from acgan_lib.validation import check_positive_int
 
 

@@ -204,7 +204,7 @@ class LibraryRunner:
         import keras
 
         from acgan_lib.data import make_dataset
-        from acgan_lib.training import build_gan
+        from acgan_lib.catalogue import build_gan
 
         self.result = Result(name, "acgan_lib", batch_size, jit_compile, steps_per_execution,
                              mixed_precision, steps, fused_upsampling=fused_upsampling,
@@ -449,7 +449,7 @@ def _gpu_epochs(name: str, images, labels, batch: int, kwargs: dict, epochs: int
     import keras
 
     from acgan_lib.data import make_dataset
-    from acgan_lib.training import build_gan
+    from acgan_lib.catalogue import build_gan
 
     mixed = kwargs.pop("mixed_precision", False)
     previous = keras.mixed_precision.dtype_policy()
@@ -605,7 +605,7 @@ def profile_step(batch_size: int = BATCH_SIZE, reps: int = 3) -> dict:
     import tensorflow as tf
 
     from acgan_lib.data import load_mnist, scale_images
-    from acgan_lib.training import build_gan
+    from acgan_lib.catalogue import build_gan
 
     gan = build_gan("acgan", seed=0)
     g, d = gan.generator, gan.discriminator

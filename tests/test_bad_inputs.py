@@ -24,11 +24,12 @@ import pytest  # noqa: E402
 
 from acgan_lib import checkpoint as ckpt  # noqa: E402
 from acgan_lib.callbacks import GANCheckpoint  # noqa: E402
+from acgan_lib.catalogue import build_gan  # noqa: E402
 from acgan_lib.checkpoint import CheckpointError  # noqa: E402
 from acgan_lib.data import DataSourceError, load_mnist, make_dataset  # noqa: E402
 from acgan_lib.reproducibility import make_repeatable  # noqa: E402
-from acgan_lib.runs import load_run, train_run  # noqa: E402
-from acgan_lib.training import TrainConfig, build_gan, generate  # noqa: E402
+from acgan_lib.models import generate  # noqa: E402
+from acgan_lib.runs import TrainConfig, load_run, train_run  # noqa: E402
 from acgan_lib.validation import check_digit, check_images, check_labels  # noqa: E402
 from acgan_lib.viz import sample_grid  # noqa: E402
 

@@ -104,7 +104,7 @@ def test_wider_noise_drowns_a_concatenated_label_at_initialisation():
 
 def test_label_gains_are_the_embedding_lengths_and_a_zero_gain_removes_the_noise():
     from acgan_lib.conditioning import label_gains
-    from acgan_lib.training import generate
+    from acgan_lib.models import generate
 
     generator = build_generator("multiply")
     table = generator.get_layer("label_embedding").embeddings

@@ -14,7 +14,8 @@ import pytest
 from acgan_lib.curves import (CURVE_CSV, CURVE_FILE, TrainingEvaluator, evaluation_steps,
                               first_reaching, read_curve)
 from acgan_lib.runs import train_run
-from acgan_lib.training import TrainConfig, build_gan
+from acgan_lib.catalogue import build_gan
+from acgan_lib.runs import TrainConfig
 
 STEPS, EPOCHS, BATCH = 6, 2, 32
 SCHEDULE = [0, 3, 6, 9, 12]  # evaluation_steps(12, 6): half epochs, as 25 > one epoch

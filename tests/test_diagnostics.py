@@ -6,7 +6,7 @@ import pytest
 from acgan_lib import diagnostics
 from acgan_lib.models import build_generator
 from acgan_lib.pretrained import load_pretrained
-from acgan_lib.training import generate
+from acgan_lib.models import generate
 from acgan_lib.viz import tile_images
 
 

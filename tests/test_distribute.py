@@ -26,7 +26,7 @@ BODY = textwrap.dedent(r"""
         cpu, [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()])
 
     from acgan_lib.data import load_mnist, make_dataset
-    from acgan_lib.training import build_gan
+    from acgan_lib.catalogue import build_gan
 
     devices = [d.name for d in tf.config.list_logical_devices("CPU")]
     strategy = tf.distribute.MirroredStrategy(devices[:2])

@@ -119,7 +119,7 @@ def test_metrics_refuse_ambiguous_inputs(halves, classifier):
 
 def test_evaluate_generator_on_an_untrained_gan(mnist, classifier):
     """An untrained generator: all metrics present, and it is no better than chance at labels."""
-    from acgan_lib.training import build_gan
+    from acgan_lib.catalogue import build_gan
 
     gan = build_gan("acgan")
     result = ev.evaluate_generator(gan, mnist, n_per_class=20, seed=0, classifier=classifier)
@@ -173,7 +173,7 @@ def test_train_classifier_short_run_learns_and_round_trips(mnist, tmp_path):
 
 def test_a_gan_checkpoint_is_not_a_classifier(tmp_path):
     from acgan_lib.checkpoint import save_gan
-    from acgan_lib.training import build_gan
+    from acgan_lib.catalogue import build_gan
 
     path = save_gan(build_gan("cgan-concat"), tmp_path / "gan.npz", "cgan-concat")
     with pytest.raises(CheckpointError, match="not the MNIST classifier"):

@@ -86,7 +86,7 @@ def test_fused_training_run_is_interchangeable_with_a_plain_one(tmp_path):
     the reverse), and the saved generator is the plain architecture's."""
     from acgan_lib.data import load_mnist
     from acgan_lib.runs import load_run, train_run
-    from acgan_lib.training import TrainConfig
+    from acgan_lib.runs import TrainConfig
 
     data = load_mnist(verbose=False)
     out = tmp_path / "run"

@@ -17,7 +17,7 @@ from acgan_lib import classifier as clf, cli, comparison as cmp, evaluation as e
 from acgan_lib.checkpoint import CheckpointError, save_gan
 from acgan_lib.data import load_mnist
 from acgan_lib.files import write_json
-from acgan_lib.training import build_gan
+from acgan_lib.catalogue import build_gan
 
 SHIPPED = pretrained.available_pretrained()
 
@@ -155,7 +155,8 @@ def test_ship_then_load_reproduces_the_recorded_scores(tiny_run, sample, tmp_pat
 
 def test_compare_command_end_to_end(tiny_run, tmp_path, capsys):
     out, _ = tiny_run
-    rc = cli.main(["compare", str(out), "--out", str(tmp_path / "cmp"), "--n-per-class", "20"])
+    rc = cli.main(["compare", str(out), "--out", str(tmp_path / "cmp"), "--n-per-class", "20",
+                   "--no-fidelity"])
     printed = capsys.readouterr().out
     assert rc == 0
     for name in [*SHIPPED, "real digits (reference)", "acgan (acgan-tiny)"]:
@@ -171,6 +172,20 @@ def test_compare_command_end_to_end(tiny_run, tmp_path, capsys):
     table = cmp.comparison_table(json.loads((tmp_path / "cmp" / "comparison.json").read_text()))
     assert list(table["name"])[0] == "real digits (reference)"
     assert table["label_accuracy"].between(0, 1).all()
+
+
+def test_compare_prints_fidelity_columns_beside_the_real_reference(tmp_path, capsys):
+    rc = cli.main(["compare", "--models", "cgan-concat", "--out", str(tmp_path / "cmp"),
+                   "--n-per-class", "20"])
+    printed = capsys.readouterr().out
+    assert rc == 0
+    assert "| precision | recall | coverage | intra-class FD | CAS |" in printed
+    assert "easier (or tidier) than real ones, not better ones" in printed
+    table = json.loads((tmp_path / "cmp" / "comparison.json").read_text())
+    assert [r["name"] for r in table] == ["real digits (reference)", "cgan-concat"]
+    for row in table:
+        assert 0 <= row["recall"] <= 1 and 0 <= row["coverage"] <= 1 and 0 < row["cas"] <= 1
+    assert table[0]["recall"] > table[1]["recall"] - 0.5  # the reference is real digits
 
 
 def test_every_shipped_model_has_its_training_history():

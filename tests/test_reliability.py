@@ -41,7 +41,8 @@ from acgan_lib.cli import main  # noqa: E402
 from acgan_lib.data import load_mnist, make_dataset  # noqa: E402
 from acgan_lib.reproducibility import make_repeatable  # noqa: E402
 from acgan_lib.runs import load_run, train_run  # noqa: E402
-from acgan_lib.training import TrainConfig, build_gan  # noqa: E402
+from acgan_lib.catalogue import build_gan  # noqa: E402
+from acgan_lib.runs import TrainConfig  # noqa: E402
 from acgan_lib.viz import save_grid  # noqa: E402
 
 EPOCHS, STEPS, BATCH = 6, 3, 32

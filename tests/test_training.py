@@ -6,7 +6,8 @@ import tensorflow as tf
 
 from acgan_lib import losses
 from acgan_lib.data import make_dataset, scale_images
-from acgan_lib.training import MODEL_SPECS, build_gan, auxiliary_logits, get_spec
+from acgan_lib.catalogue import MODEL_SPECS, build_gan, get_spec
+from acgan_lib.evaluation import auxiliary_logits
 
 
 def snapshot(model):
