@@ -24,7 +24,7 @@ One module per concept:
 * ``article``: the seed article's networks and compile-then-freeze training loop.
 * ``article_run``: the article's loop trained for a budget, as a resumable run with a curve.
 * ``freezing``: chapter 5's experiment: what that pattern trains on Keras 3 and Keras 2.
-* ``exercises``: the checkers of the chapters' code exercises.
+* ``exercises``: the checkers of the chapters' code exercises (a package, one module per chapter).
 * ``instrument``: the one place that reaches into Keras, to watch optimizers and ``trainable``.
 * ``viz``: sample grids, as pictures, PNG files, figures and animations.
 * ``notebook``: the run mode, gluing numbers into the book, the Colab install cell.

@@ -36,7 +36,7 @@ from acgan_lib.article import (ARTICLE_LOSSES, BETA_1, CALLS, FLAVOURS, LATENT_D
                                build_article_discriminator, build_article_generator, load_keras)
 from acgan_lib.files import write_text
 from acgan_lib.instrument import checksum, moved, snapshot
-from acgan_lib.validation import NUM_CLASSES
+from acgan_lib.validation import NUM_CLASSES, shorten
 
 
 class _Capture:
@@ -75,21 +75,16 @@ class _Capture:
                 logger.removeHandler(handler)
         seen = set()
         for w in caught:
-            item = (w.category.__name__, _short(str(w.message)))
+            item = (w.category.__name__, shorten(str(w.message)))
             if item not in seen and w.category is not DeprecationWarning:
                 seen.add(item)
                 self.warnings.append({"where": where, "category": item[0], "message": item[1]})
         for r in records:
             self.warnings.append({"where": where, "category": f"log.{r.levelname}",
-                                  "message": _short(r.getMessage())})
+                                  "message": shorten(r.getMessage())})
         text = out.getvalue().strip()
         if text:
-            self.printed.append({"where": where, "text": _short(text, 2000)})
-
-
-def _short(text: str, limit: int = 400) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit] + " ..."
+            self.printed.append({"where": where, "text": shorten(text, 2000)})
 
 
 def _exception_message(exc: BaseException) -> str:
@@ -99,7 +94,7 @@ def _exception_message(exc: BaseException) -> str:
     if "in user code:" in text:
         lines = [line.strip() for line in text.splitlines() if line.strip()]
         text = lines[-1] if lines else text
-    return _short(text)
+    return shorten(text)
 
 
 def _dedupe(items: list[dict]) -> list[dict]:

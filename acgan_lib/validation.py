@@ -84,3 +84,10 @@ def check_seed(seed, name: str = "seed") -> int:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
         raise ValueError(f"{name} must be an integer in 0..2**32-1, got {seed!r}")
     return int(seed)
+
+
+def shorten(text: str, limit: int = 400) -> str:
+    """``text`` on one line, cut to ``limit`` characters: an error or a log quoted inside a
+    message stays readable."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[:limit] + " ..."
