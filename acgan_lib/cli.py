@@ -115,6 +115,9 @@ def _parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--n-per-class", type=int, default=100,
                       help="generated (and real) images per digit")
     cmp_.add_argument("--seed", type=int, default=0)
+    cmp_.add_argument("--no-fidelity", action="store_true",
+                      help="skip precision, recall, coverage, intra-class FD and CAS (CAS trains "
+                           "a classifier per model: about a minute each on a CPU)")
 
     from acgan_lib.study import add_arguments as study_arguments
 
@@ -228,7 +231,7 @@ def _compare(args) -> int:
 
     data = load_mnist(path=args.data, source=args.source)
     rows = compare_models(args.models, args.run_dirs, data, n_per_class=args.n_per_class,
-                          seed=args.seed)
+                          seed=args.seed, fidelity=not args.no_fidelity)
     paths = write_comparison(rows, args.out)
     print(comparison_markdown(rows))
     print("Wrote " + ", ".join(str(p) for p in paths.values()))

@@ -18,16 +18,21 @@ import numpy as np
 
 from acgan_lib.data import NUM_CLASSES, MnistData
 from acgan_lib.evaluation import METRIC_COLUMNS, evaluate_generator, evaluate_real, real_set
+from acgan_lib.fidelity import FIDELITY_COLUMNS, fidelity_real, fidelity_scores
 from acgan_lib.files import write_json, write_text
 
 
 def compare_models(names: list[str] | None = None, run_dirs: list[str | os.PathLike] = (),
                    data: MnistData | None = None, n_per_class: int = 100, seed: int = 0,
-                   include_real: bool = True, verbose: bool = True) -> list[dict]:
+                   include_real: bool = True, verbose: bool = True,
+                   fidelity: bool = False) -> list[dict]:
     """Evaluate shipped models (default: all shipped) and run directories; one dict per row.
 
     Each row: ``name``, ``kind`` ("shipped", "run" or "real data"), ``steps``, ``images_seen``
     and the metrics of :func:`evaluate_generator`, with its ``generator`` for pictures.
+    ``fidelity=True`` adds precision, recall, density, coverage, the intra-class Frechet
+    distance and CAS (:mod:`acgan_lib.fidelity`; CAS trains a classifier per row, about a
+    minute each on a CPU), the reference row's from real training digits.
     """
     from acgan_lib.pretrained import (available_pretrained, check_run_dir, load_pretrained,
                                       pretrained_manifest)
@@ -39,7 +44,8 @@ def compare_models(names: list[str] | None = None, run_dirs: list[str | os.PathL
     if include_real:
         rows.append({"name": "real digits (reference)", "kind": "real data", "steps": None,
                      "images_seen": None, "generator": None,
-                     **evaluate_real(data, n_per_class, seed)})
+                     **evaluate_real(data, n_per_class, seed),
+                     **(fidelity_real(data, n_per_class, seed) if fidelity else {})})
     sources = [("shipped", n) for n in (available_pretrained() if names is None else names)]
     sources += [("run", str(d)) for d in run_dirs]
     for kind, source in sources:
@@ -51,6 +57,8 @@ def compare_models(names: list[str] | None = None, run_dirs: list[str | os.PathL
             gan, manifest = load_run(source)
             name = f"{manifest['model']} ({Path(source).name})"
         metrics = evaluate_generator(gan, data, n_per_class, seed)
+        if fidelity:
+            metrics.update(fidelity_scores(gan, data, n_per_class, seed))
         rows.append({"name": name, "kind": kind, "model": manifest["model"],
                      "steps": manifest.get("steps"), "images_seen": manifest.get("images_seen"),
                      "generator": gan.generator, **metrics})
@@ -71,15 +79,27 @@ def comparison_markdown(rows: list[dict]) -> str:
     """The comparison as a Markdown table, with the real set it used in a line above it."""
     header = ["model", "kind", "training images", "label accuracy", "Frechet distance", "diversity",
               "lowest diversity (digit)", "aux accuracy (real)"]
+    with_fidelity = bool(rows) and all("recall" in r for r in rows)
+    if with_fidelity:
+        header += ["precision", "recall", "coverage", "intra-class FD", "CAS"]
     lines = [f"Real images: {rows[0]['real_images']}; {rows[0]['n_per_class']} generated images "
              f"per digit, seed {rows[0]['seed']}." if rows else "No models.", "",
-             "| " + " | ".join(header) + " |", "|" + "|".join(["---"] * 2 + ["---:"] * 6) + "|"]
+             "| " + " | ".join(header) + " |",
+             "|" + "|".join(["---"] * 2 + ["---:"] * (len(header) - 2)) + "|"]
     for r in rows:
         cells = [r["name"], r["kind"], _fmt(r.get("images_seen")), _fmt(r["label_accuracy"]),
                  _fmt(r["frechet_distance"], 2), _fmt(r["diversity"]),
                  f"{_fmt(r['diversity_lowest'])} ({r['diversity_lowest_digit']})",
                  _fmt(r.get("aux_label_accuracy_real"))]
+        if with_fidelity:
+            cells += [_fmt(r["precision"]), _fmt(r["recall"]), _fmt(r["coverage"]),
+                      _fmt(r["intra_fd"], 2), _fmt(r["cas"])]
         lines.append("| " + " | ".join(cells) + " |")
+    if with_fidelity:
+        lines += ["", f"Precision, recall, coverage: k = {rows[0]['k']} nearest neighbours in the "
+                      "classifier's features; CAS: a classifier trained on each row's images, "
+                      "tested on real held-out digits. A model above the real row is drawing "
+                      "digits easier (or tidier) than real ones, not better ones."]
     return "\n".join(lines) + "\n"
 
 
@@ -88,7 +108,8 @@ def comparison_table(rows: list[dict]):
     import pandas as pd
 
     columns = ["name", "kind", "model", "steps", "images_seen", *METRIC_COLUMNS,
-               "classifier_accuracy_real", "n_per_class", "seed", "real_images"]
+               *FIDELITY_COLUMNS, "classifier_accuracy_real", "n_per_class", "seed",
+               "real_images"]
     return pd.DataFrame([{k: r.get(k) for k in columns} for r in rows], columns=columns)
 
 
@@ -106,7 +127,8 @@ def write_comparison(rows: list[dict], out: str | os.PathLike) -> dict:
              "samples": out / "samples.png", "confusion": out / "confusion.png"}
     write_text(paths["markdown"], comparison_markdown(rows))
     fields = ["name", "kind", "model", "steps", "images_seen", *METRIC_COLUMNS,
-              "classifier_accuracy_real", "n_per_class", "seed", "real_images"]
+              *FIDELITY_COLUMNS, "classifier_accuracy_real", "n_per_class", "seed",
+              "real_images"]
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fields, extrasaction="ignore")
     writer.writeheader()

@@ -11,8 +11,17 @@ run's results the moment it finishes::
 * ``acgan_lib/results/runs/<run id>.json``: one finished run's results (plan, manifest, curve,
   final evaluation with 500 images per digit), small enough to commit as soon as it exists;
 * ``acgan_lib/results/grids/<run id>.png``: what the finished run draws (its last grid);
+* ``weights/<run id>.npz``: the finished run's generator weights (outside the package data), so
+  that any new metric can be computed again without training (``--reevaluate``);
+* ``acgan_lib/results/reference.json``: what real digits score on every metric, at the final
+  evaluation's sample sizes (the reference row of every table);
 * ``acgan_lib/results/study.json``: the aggregate of every finished run: the runs, and for each
   *arm* (a model at one budget) the mean, standard deviation, minimum and maximum across seeds.
+
+A run whose results were committed before its weights were kept is trained again with
+``--retrain``: training is deterministic on a CPU, so the retrained run must reproduce its
+committed final label accuracy and Frechet distance exactly, and the runner says so or names the
+difference (then nothing is written).
 
 Running the same command again skips the runs whose results exist, resumes an interrupted one
 from its last checkpoint, and aggregates again. A results file that cannot be read, or that
@@ -31,18 +40,25 @@ from pathlib import Path
 import numpy as np
 
 from acgan_lib.article_run import ARTICLE_LOOP, train_article_loop
+from acgan_lib.checkpoint import load_generator, save_generator
 from acgan_lib.curves import read_curve
 from acgan_lib.data import SOURCES
-from acgan_lib.evaluation import evaluate_generator
+from acgan_lib.evaluation import evaluate_generator, evaluate_real
+from acgan_lib.fidelity import FIDELITY_COLUMNS, fidelity_real, fidelity_scores
 from acgan_lib.files import read_json, write_json
-from acgan_lib.runs import load_run, train_run
+from acgan_lib.runs import architecture, load_run, train_run
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 RUNS_ROOT = Path("runs") / "study"
+#: Where finished runs keep their generator weights (in the repository, not the package).
+WEIGHTS_ROOT = Path("weights")
 FINAL_N_PER_CLASS = 500
-#: The final evaluation's scalar metrics, aggregated across seeds.
+#: The final evaluation's scalar metrics, aggregated across seeds (the fidelity ones for the
+#: arms whose every run has them).
 AGGREGATED = ("label_accuracy", "frechet_distance", "diversity", "diversity_lowest",
-              "aux_label_accuracy_real")
+              "aux_label_accuracy_real", *FIDELITY_COLUMNS)
+#: What a run trained again must reproduce exactly (training is deterministic on a CPU).
+REPRODUCED = ("label_accuracy", "frechet_distance")
 
 
 class StudyError(ValueError):
@@ -185,13 +201,58 @@ def _strip(row: dict) -> dict:
     return {k: v for k, v in row.items() if k != "confusion_matrix"}
 
 
+def weights_path(run_id: str, weights_root=None, results_dir=None) -> Path:
+    """Where a finished run keeps its generator weights: ``weights_root``, by default
+    :data:`WEIGHTS_ROOT` for the package's results and ``<results_dir>/weights`` for others."""
+    if weights_root is None:
+        weights_root = WEIGHTS_ROOT if results_dir is None else Path(results_dir) / "weights"
+    return Path(weights_root) / f"{run_id}.npz"
+
+
+def keep_weights(run: PlannedRun, gan, model: str, weights_root=None, results_dir=None) -> Path:
+    """Keep a finished run's generator (``model``: the architecture its weights fit)."""
+    return save_generator(gan, weights_path(run.run_id, weights_root, results_dir), model,
+                          extra={"run_id": run.run_id, "plan": run.to_dict()})
+
+
+def load_kept(run_id: str, weights_root=None, results_dir=None):
+    """The ConditionalGAN of a finished run, its generator from the kept weights (its
+    discriminator is untrained: only generator metrics can be computed from it)."""
+    from acgan_lib.checkpoint import read_npz
+    from acgan_lib.training import build_gan
+
+    path = weights_path(run_id, weights_root, results_dir)
+    if not path.is_file():
+        raise StudyError(f"no kept weights of run {run_id!r} at {path}; train it again with "
+                         f"`python -m acgan_lib study <study> --retrain --data mnist.npz`")
+    header, _ = read_npz(path)
+    gan = build_gan(header["model"])
+    load_generator(gan, path, header["model"])
+    return gan
+
+
+def final_evaluation(gan, data, n_per_class: int = FINAL_N_PER_CLASS,
+                     generator_only: bool = False) -> dict:
+    """A run's final evaluation: label accuracy, Frechet distance, diversity (and, from a whole
+    ACGAN, its auxiliary classifier on real digits), then the fidelity and coverage scores
+    (:mod:`acgan_lib.fidelity`), on ``n_per_class`` images per digit, seed 0."""
+    started = time.perf_counter()
+    final = evaluate_generator(gan.generator if generator_only else gan, data, n_per_class,
+                               seed=0)
+    middle = time.perf_counter()
+    final.update(fidelity_scores(gan, data, n_per_class, seed=0))
+    final["fidelity_seconds"] = round(time.perf_counter() - middle, 1)
+    final["evaluation_seconds"] = round(middle - started, 1)
+    return final
+
+
 def collect_result(run: PlannedRun, run_dir, data, n_per_class: int = FINAL_N_PER_CLASS) -> dict:
     """The results of a finished run: plan, how it was trained, its curve, its final evaluation
-    (:func:`~acgan_lib.evaluation.evaluate_generator`, ``n_per_class`` images per digit)."""
+    (:func:`final_evaluation`, ``n_per_class`` images per digit)."""
     gan, manifest = load_run(run_dir)
     curve = read_curve(run_dir)
     started = time.perf_counter()
-    final = evaluate_generator(gan, data, n_per_class, seed=0)
+    final = final_evaluation(gan, data, n_per_class)
     training = curve[-1]["training_seconds"] if curve else manifest["wall_clock_seconds"]
     evaluating = sum(r["evaluation_seconds"] for r in curve)
     return {
@@ -209,6 +270,42 @@ def collect_result(run: PlannedRun, run_dir, data, n_per_class: int = FINAL_N_PE
         "final_seconds": round(time.perf_counter() - started, 1),
         "curve": [_strip(r) for r in curve],
     }
+
+
+def reproduction(committed: dict, final: dict, run_id: str) -> dict:
+    """Check that ``final`` reproduces the ``committed`` final evaluation of ``run_id``
+    exactly (:data:`REPRODUCED`); what was compared, or :class:`StudyError` naming each
+    difference."""
+    differs = [f"{key} {committed.get(key)!r} committed, {final.get(key)!r} now"
+               for key in REPRODUCED if committed.get(key) != final.get(key)]
+    if differs:
+        raise StudyError(f"{run_id} trained again does not reproduce its committed results: "
+                         f"{'; '.join(differs)}. Nothing was written; compare the versions in "
+                         "its results file with this machine's (TensorFlow, Keras, CPU)")
+    return {key: final[key] for key in REPRODUCED}
+
+
+def write_reference(data, results_dir=None, n_per_class: int = FINAL_N_PER_CLASS) -> dict:
+    """Score real training digits as if they were generated, at the final evaluation's sizes,
+    into ``results/reference.json``: the row every model's scores are read against."""
+    started = time.perf_counter()
+    reference = evaluate_real(data, n_per_class, seed=0)
+    reference.update(fidelity_real(data, n_per_class, seed=0))
+    reference["seconds"] = round(time.perf_counter() - started, 1)
+    reference["data"] = data.description
+    write_json(Path(results_dir or RESULTS_DIR) / "reference.json", reference)
+    return reference
+
+
+def _ensure_reference(data, results_dir, n_per_class: int, log) -> None:
+    path = Path(results_dir or RESULTS_DIR) / "reference.json"
+    try:
+        current = read_json(path).get("n_per_class") == n_per_class
+    except (ValueError, FileNotFoundError, OSError):
+        current = False
+    if not current:
+        log(f"scoring real digits for the reference ({n_per_class} per digit)")
+        write_reference(data, results_dir, n_per_class)
 
 
 def train(run: PlannedRun, run_dir: Path, data, verbose: int = 2) -> dict:
@@ -233,11 +330,12 @@ def _finished(run_dir: Path, run: PlannedRun) -> bool:
 
 def run_study(runs: list[PlannedRun], data, runs_root=None, results_dir=None,
               n_per_class: int = FINAL_N_PER_CLASS, verbose: int = 2,
-              log=print) -> dict:
+              log=print, weights_root=None) -> dict:
     """Train every run of ``runs`` whose results do not exist yet, then aggregate.
 
-    Each finished run's results are written before the next run starts. Returns the aggregate
-    (also written to ``results_dir/study.json``).
+    Each finished run's results and generator weights (:func:`keep_weights`) are written
+    before the next run starts. Returns the aggregate (also written to
+    ``results_dir/study.json``).
     """
     import keras
 
@@ -245,6 +343,7 @@ def run_study(runs: list[PlannedRun], data, runs_root=None, results_dir=None,
     results_dir = Path(results_dir or RESULTS_DIR)
     if len({r.run_id for r in runs}) != len(runs):
         raise StudyError("the plan lists a run twice")
+    _ensure_reference(data, results_dir, n_per_class, log)
     for i, run in enumerate(runs, start=1):
         target = result_path(run, results_dir)
         run_dir = runs_root / run.run_id
@@ -263,6 +362,8 @@ def run_study(runs: list[PlannedRun], data, runs_root=None, results_dir=None,
             train(run, run_dir, data, verbose)
         result = collect_result(run, run_dir, data, n_per_class)
         save_final_grid(run, run_dir, results_dir)
+        gan, manifest = load_run(run_dir)
+        keep_weights(run, gan, architecture(manifest), weights_root, results_dir)
         write_json(target, result)
         final = result["final"]
         log(f"[{i}/{len(runs)}] {run.run_id}: label accuracy {final['label_accuracy']:.4f}, "
@@ -274,19 +375,96 @@ def run_study(runs: list[PlannedRun], data, runs_root=None, results_dir=None,
     return aggregate(results_dir, log=log)
 
 
-def reevaluate(runs: list[PlannedRun], data, runs_root=None, results_dir=None,
-               n_per_class: int = FINAL_N_PER_CLASS, log=print) -> int:
-    """Recompute the final evaluation of finished runs whose run directories are here (after a
-    change to the evaluation code); their curves are kept. Returns how many were redone."""
+def _shipped_run_ids() -> dict[str, str]:
+    """Study run id -> the shipped model trained by that run (from its manifest's command)."""
+    from acgan_lib.pretrained import SHIPPED_NAMES, pretrained_manifest
+
+    found = {}
+    for name in SHIPPED_NAMES:
+        out = pretrained_manifest(name)["command"].rpartition("--out ")[2].strip()
+        found[Path(out).name] = name
+    return found
+
+
+def _retrained(run: PlannedRun, runs_root: Path, data, verbose: int, log):
+    """The ConditionalGAN of ``run`` and its architecture: from its finished run directory,
+    from the shipped model that run produced, or trained again into ``runs_root``."""
+    from acgan_lib.pretrained import load_pretrained, pretrained_manifest
+
+    run_dir = runs_root / run.run_id
+    if not _finished(run_dir, run):
+        shipped = _shipped_run_ids().get(run.run_id)
+        if shipped is not None:
+            log(f"{run.run_id}: the shipped model {shipped!r} is this run's generator")
+            return load_pretrained(shipped), architecture(pretrained_manifest(shipped))
+        log(f"{run.run_id}: training again into {run_dir}")
+        train(run, run_dir, data, verbose)
+    gan, manifest = load_run(run_dir)
+    return gan, architecture(manifest)
+
+
+def retrain(runs: list[PlannedRun], data, runs_root=None, results_dir=None,
+            weights_root=None, n_per_class: int = FINAL_N_PER_CLASS, verbose: int = 2,
+            log=print) -> int:
+    """Keep the generator weights of finished runs whose results were committed without them.
+
+    Each such run is taken from its finished run directory, or from the shipped model it
+    produced, or trained again; it must reproduce its committed final label accuracy and
+    Frechet distance exactly (:func:`reproduction`). Then its weights are kept and its final
+    evaluation gains the fidelity scores (its curve, measured during training, is kept).
+    Returns how many runs were done.
+    """
+    import keras
+
     runs_root = Path(runs_root or RUNS_ROOT)
+    _ensure_reference(data, results_dir, n_per_class, log)
+    done = 0
+    for run in runs:
+        target = result_path(run, results_dir)
+        kept = weights_path(run.run_id, weights_root, results_dir)
+        if not target.is_file() or kept.is_file():
+            continue
+        old = read_json(target, error=StudyError)
+        gan, model = _retrained(run, runs_root, data, verbose, log)
+        final = final_evaluation(gan, data, n_per_class)
+        old["reproduced"] = reproduction(old["final"], final, run.run_id)
+        keep_weights(run, gan, model, weights_root, results_dir)
+        write_json(target, {**old, "final": final})
+        log(f"{run.run_id}: reproduced its committed label accuracy "
+            f"{final['label_accuracy']:.4f} and Frechet distance "
+            f"{final['frechet_distance']:.4f} exactly; weights kept; recall "
+            f"{final['recall']:.3f}, coverage {final['coverage']:.3f}, CAS {final['cas']:.4f}")
+        aggregate(results_dir, log=lambda m: None)
+        keras.backend.clear_session()
+        done += 1
+    return done
+
+
+def reevaluate(runs: list[PlannedRun], data, runs_root=None, results_dir=None,
+               n_per_class: int = FINAL_N_PER_CLASS, log=print, weights_root=None) -> int:
+    """Recompute the final evaluation of finished runs (after a change to the evaluation
+    code) from their kept generator weights, or from their run directories where those are
+    here; their curves are kept, and so is an ACGAN's auxiliary accuracy when only its
+    generator was kept. Returns how many were redone."""
+    runs_root = Path(runs_root or RUNS_ROOT)
+    _ensure_reference(data, results_dir, n_per_class, log)
     done = 0
     for run in runs:
         target, run_dir = result_path(run, results_dir), runs_root / run.run_id
-        if not (target.is_file() and _finished(run_dir, run)):
+        if not target.is_file():
             continue
         old = read_json(target, error=StudyError)
-        new = collect_result(run, run_dir, data, n_per_class)
-        new["curve"] = old["curve"]  # measured during training: cannot be redone
+        if _finished(run_dir, run):
+            new = collect_result(run, run_dir, data, n_per_class)
+            new["curve"] = old["curve"]  # measured during training: cannot be redone
+        elif weights_path(run.run_id, weights_root, results_dir).is_file():
+            gan = load_kept(run.run_id, weights_root, results_dir)
+            final = final_evaluation(gan, data, n_per_class, generator_only=True)
+            if "aux_label_accuracy_real" in old["final"]:
+                final["aux_label_accuracy_real"] = old["final"]["aux_label_accuracy_real"]
+            new = {**old, "final": final}
+        else:
+            continue
         write_json(target, new)
         log(f"{run.run_id}: final evaluation recomputed")
         done += 1
@@ -359,11 +537,14 @@ def aggregate(results_dir=None, runs_root=None, log=print) -> dict:
             _stats([m["final"]["label_accuracy_per_class"][c] for m in members])["mean"]
             for c in range(10)]
         arm["training_seconds"] = _stats([m["training_seconds"] for m in members])
+    reference = results_dir / "reference.json"
     summary = {
         "description": "Aggregate of a study's finished runs (acgan_lib.study): per run its "
                        "plan, curve and final evaluation; per arm (a model at one budget) the "
-                       "mean, sample standard deviation (ddof=1), min and max across seeds.",
+                       "mean, sample standard deviation (ddof=1), min and max across seeds; "
+                       "the reference: real training digits scored as if generated.",
         "final_evaluation": next((r["final"]["real_images"] for r in runs.values()), None),
+        "reference": read_json(reference, error=StudyError) if reference.is_file() else None,
         "runs": runs, "arms": dict(sorted(arms.items())), "excluded": excluded,
     }
     write_json(results_dir / "study.json", summary)
@@ -445,6 +626,13 @@ def add_arguments(parser) -> None:
     parser.add_argument("--reevaluate", action="store_true",
                         help="recompute the final evaluation of the finished runs whose run "
                              "directories are present, then aggregate")
+    parser.add_argument("--retrain", action="store_true",
+                        help="keep the generator weights of finished runs that lack them: from "
+                             "their run directory, their shipped model, or trained again; each "
+                             "must reproduce its committed label accuracy and Frechet distance")
+    parser.add_argument("--weights", default=None,
+                        help=f"where finished runs keep their generator weights (default: "
+                             f"{WEIGHTS_ROOT}/ for the package's results, else <results>/weights)")
     parser.add_argument("--aggregate", action="store_true",
                         help="only aggregate the finished runs' results")
 
@@ -464,14 +652,21 @@ def main(args) -> int:
     from acgan_lib.data import load_mnist
 
     data = load_mnist(path=args.data, source=args.source)
+    log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+    if args.retrain:
+        done = retrain(plan, data, args.runs, args.results, args.weights, log=log)
+        summary = aggregate(args.results)
+        print(f"Kept the weights of {done} runs; aggregated {len(summary['runs'])} runs.")
+        return 0
     if args.reevaluate:
-        redone = reevaluate(plan, data, args.runs, args.results)
+        redone = reevaluate(plan, data, args.runs, args.results, log=log,
+                            weights_root=args.weights)
         summary = aggregate(args.results)
         print(f"Recomputed {redone} final evaluations; aggregated {len(summary['runs'])} runs.")
         return 0
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    summary = run_study(plan, data, args.runs, args.results,
-                        log=lambda m: print(m, file=sys.stderr, flush=True))
+    summary = run_study(plan, data, args.runs, args.results, log=log,
+                        weights_root=args.weights)
     for arm, info in summary["arms"].items():
         acc = info["metrics"]["label_accuracy"]
         print(f"{arm}: label accuracy {acc['mean']:.4f} (min {acc['min']:.4f}, max "
