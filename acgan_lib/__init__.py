@@ -18,12 +18,14 @@ One module per concept:
 * ``classifier``: the independent MNIST classifier that every metric uses.
 * ``evaluation``: the metrics (label accuracy, Frechet distance, diversity, confusion).
 * ``comparison``: several models side by side: tables and figures.
-* ``pretrained``: the shipped checkpoints, loading them, shipping a run.
+* ``pretrained``: the shipped checkpoints and loading them.
+* ``shipping``: evaluating a finished run and shipping it into the package.
 * ``conditioning``: how strongly an output depends on the label (chapter 3).
 * ``diagnostics``: pictures that diagnose: styles, interpolations, failures, memorisation.
 * ``article``: the seed article's networks and compile-then-freeze training loop.
 * ``article_run``: the article's loop trained for a budget, as a resumable run with a curve.
-* ``freezing``: chapter 5's experiment: what that pattern trains on Keras 3 and Keras 2.
+* ``freezing``: chapter 5's experiment: what that pattern trains on Keras 3 and Keras 2
+  (a package: the experiment, its tables, the Keras 2 subprocess).
 * ``exercises``: the checkers of the chapters' code exercises (a package, one module per chapter).
 * ``instrument``: the one place that reaches into Keras, to watch optimizers and ``trainable``.
 * ``viz``: sample grids, as pictures, PNG files, figures and animations.

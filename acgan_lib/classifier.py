@@ -24,8 +24,9 @@ from acgan_lib.files import versions, write_json
 from acgan_lib.validation import check_positive_int
 
 CLASSIFIER_MODEL = "mnist-classifier"
-PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
-CLASSIFIER_PATH = PRETRAINED_DIR / "classifier.npz"
+#: The shipped classifier, in the package's folder of shipped checkpoints
+#: (:data:`acgan_lib.pretrained.PRETRAINED_DIR`, which is this file's folder).
+CLASSIFIER_PATH = Path(__file__).resolve().parent / "pretrained" / "classifier.npz"
 FEATURES_LAYER = "features"
 LR_DECAY = 0.6  # the classifier's learning rate is multiplied by this after each epoch
 

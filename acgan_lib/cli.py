@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 
 from acgan_lib.data import SOURCES
-from acgan_lib.training import MODEL_SPECS
+from acgan_lib.catalogue import MODEL_SPECS
 
 #: What ``python -m acgan_lib train`` trains when no --model is given: the ACGAN the course
 #: recommends, which in the study's time-to-quality table (benchmarks/RESULTS.md) is among the
@@ -135,8 +135,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _train(args) -> int:
     from acgan_lib.data import load_mnist
-    from acgan_lib.runs import train_run
-    from acgan_lib.training import TrainConfig, get_spec
+    from acgan_lib.catalogue import get_spec
+    from acgan_lib.runs import TrainConfig, train_run
 
     get_spec(args.model)  # an unknown name fails before any data is loaded
     if args.data and args.source not in ("auto", "path"):
@@ -212,7 +212,8 @@ def _train_classifier(args) -> int:
 def _ship(args) -> int:
     from acgan_lib.data import load_mnist
     from acgan_lib.files import command_line
-    from acgan_lib.pretrained import PRETRAINED_DIR, ship_run
+    from acgan_lib.pretrained import PRETRAINED_DIR
+    from acgan_lib.shipping import ship_run
 
     data = load_mnist(path=args.data, source=args.source)
     manifest = ship_run(args.run_dir, name=args.name, data=data, dest=args.dest,

@@ -34,9 +34,8 @@ def compare_models(names: list[str] | None = None, run_dirs: list[str | os.PathL
     distance and CAS (:mod:`acgan_lib.fidelity`; CAS trains a classifier per row, about a
     minute each on a CPU), the reference row's from real training digits.
     """
-    from acgan_lib.pretrained import (available_pretrained, check_run_dir, load_pretrained,
-                                      pretrained_manifest)
-    from acgan_lib.runs import load_run  # runs -> curves -> evaluation: imported when used
+    from acgan_lib.pretrained import available_pretrained, load_pretrained, pretrained_manifest
+    from acgan_lib.runs import check_run_dir, load_run  # runs -> curves -> evaluation
 
     run_dirs = [check_run_dir(d) for d in run_dirs]  # fail before any evaluation
     data, _ = real_set(data)

@@ -1,4 +1,4 @@
-"""Shipped checkpoints: GANs and the classifier that the project's own code trained.
+"""Shipped checkpoints: loading the GANs and the classifier that the project's own code trained.
 
 ``acgan_lib/pretrained/`` holds, for each shipped name, ``<name>.npz`` (weights only, read
 without unpickling) and ``<name>.json`` (the run's manifest: exact command, data, steps, batch
@@ -12,27 +12,24 @@ and the classifier with ``python -m acgan_lib train-classifier``. Nothing here n
 training data at run time.
 
 In a notebook, :func:`load_or_train` loads the shipped model if there is one (or trains a short
-run when asked to, or when none is shipped) and says which it did.
+run when asked to, or when none is shipped) and says which it did. Shipping a run is
+:mod:`acgan_lib.shipping`.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import shutil
 import textwrap
 import time
 from pathlib import Path
 from typing import NamedTuple
 
-import numpy as np
-
 from acgan_lib.catalogue import build_gan, get_spec
 from acgan_lib.checkpoint import CheckpointError, load_gan
-from acgan_lib.classifier import CLASSIFIER_PATH, PRETRAINED_DIR
+from acgan_lib.classifier import CLASSIFIER_PATH
 from acgan_lib.data import MnistData
-from acgan_lib.evaluation import evaluate_generator
-from acgan_lib.files import read_json, sha256, write_bytes, write_json
+from acgan_lib.files import read_json, sha256
 from acgan_lib.models import LATENT_DIM
 from acgan_lib.runs import TrainConfig, architecture, load_run, train_run
 from acgan_lib.training import ConditionalGAN
@@ -50,32 +47,35 @@ SHIPPED_MODELS = {"acgan": "acgan", "acgan-concat": "acgan-concat",
 #: The shipped names trained at the article's budget, ten times the others' training images.
 ARTICLE_BUDGET_NAMES = ("acgan", "acgan-concat", "acgan-real-aux-concat")
 SHIPPED_NAMES = tuple(SHIPPED_MODELS)
-MAX_FILE_BYTES = 5 * 1024 * 1024
-MAX_TOTAL_BYTES = 25 * 1024 * 1024
 ENV_TRAIN = "ACGAN_TRAIN"
-_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+#: The folder of the shipped checkpoints, inside the installed package (the classifier's
+#: :data:`~acgan_lib.classifier.CLASSIFIER_PATH` is a file in it).
+PRETRAINED_DIR = CLASSIFIER_PATH.parent
+#: A shipped name: lowercase letters, digits and hyphens.
+SHIPPED_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 __all__ = ["SHIPPED_NAMES", "SHIPPED_MODELS", "ARTICLE_BUDGET_NAMES", "available_pretrained",
-           "pretrained_manifest", "load_pretrained", "load_or_train", "Loaded", "ship_run",
-           "sha256"]
+           "pretrained_manifest", "load_pretrained", "load_or_train", "Loaded", "History",
+           "pretrained_history", "pretrained_dir", "PRETRAINED_DIR"]
 
 
-def _directory(directory) -> Path:
+def pretrained_dir(directory: str | os.PathLike | None = None) -> Path:
+    """``directory``, or the package's own :data:`PRETRAINED_DIR` when it is None."""
     return Path(directory) if directory is not None else PRETRAINED_DIR
 
 
 def available_pretrained(directory: str | os.PathLike | None = None) -> list[str]:
     """Names of the shipped GANs present (both ``.npz`` and ``.json``), known names first."""
-    folder = _directory(directory)
+    folder = pretrained_dir(directory)
     found = {p.stem for p in folder.glob("*.npz") if (folder / f"{p.stem}.json").is_file()
              and p.stem != "classifier"}
     return [n for n in SHIPPED_NAMES if n in found] + sorted(found - set(SHIPPED_NAMES))
 
 
 def _check_name(name: str, directory) -> Path:
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not SHIPPED_NAME.match(name):
         raise ValueError(f"a pretrained model name is a lowercase word like 'acgan', got {name!r}")
-    folder = _directory(directory)
+    folder = pretrained_dir(directory)
     if name not in SHIPPED_NAMES and not (folder / f"{name}.json").exists():
         raise ValueError(f"unknown pretrained model {name!r}; the shipped names are "
                          f"{', '.join(SHIPPED_NAMES)}")
@@ -112,7 +112,8 @@ def load_pretrained(name: str, directory: str | os.PathLike | None = None) -> Co
     model = architecture(manifest)
     get_spec(model)
     weights = folder / f"{name}.npz"
-    gan = build_gan(model, latent_dim=int(manifest.get("config", {}).get("latent_dim", LATENT_DIM)))
+    latent_dim = int(manifest.get("config", {}).get("latent_dim", LATENT_DIM))
+    gan = build_gan(model, latent_dim=latent_dim)
     load_gan(gan, weights, model, optimizers=False)
     expected = manifest.get("weights_sha256")
     if expected and sha256(weights) != expected:
@@ -230,101 +231,3 @@ def pretrained_history(name: str, directory: str | os.PathLike | None = None) ->
         grids.append(picture)
         epochs.append(int(Path(relative).stem.rsplit("_", 1)[-1]))
     return History(curve, grids, epochs)
-
-
-def _package_size(directory: Path) -> int:
-    """Bytes of everything shipped in ``directory`` (weights, manifests, training histories)."""
-    return sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())
-
-
-def ship_history(run_dir: Path, target: Path) -> dict:
-    """Copy a run's training history into ``target``: the per-epoch grids (scale 1, labelled),
-    their animation, and the curve. Returns the shipped files, relative to ``target``'s parent."""
-    from acgan_lib.curves import CURVE_FILE
-    from acgan_lib.viz import compact_grid, make_animation, save_png
-
-    grids = sorted((run_dir / "grids").glob("grid_epoch_*.png"))
-    if not grids:
-        return {}
-    try:  # read every grid before anything is removed or written
-        pictures = [compact_grid(g) for g in grids]
-    except ValueError as exc:
-        raise CheckpointError(str(exc)) from None
-    if target.exists():
-        shutil.rmtree(target)
-    written = [save_png(p, target / g.name, scale=1) for p, g in zip(pictures, grids)]
-    files = {"grids": [f"{target.name}/{p.name}" for p in written]}
-    make_animation(written, target / "training.gif")
-    files["animation"] = f"{target.name}/training.gif"
-    if (run_dir / CURVE_FILE).is_file():
-        write_bytes(target / CURVE_FILE, (run_dir / CURVE_FILE).read_bytes())
-        files["curve"] = f"{target.name}/{CURVE_FILE}"
-    return files
-
-
-def check_run_dir(run_dir: str | os.PathLike) -> Path:
-    """``run_dir`` as a Path if it holds a finished run, else a CheckpointError saying why."""
-    run_dir = Path(run_dir)
-    for needed in ("manifest.json", "weights.npz"):
-        if not (run_dir / needed).is_file():
-            raise CheckpointError(f"{run_dir} has no {needed}: the run is not finished (or "
-                                  "this is not a run directory); let it finish, or re-run its "
-                                  "train command to resume it")
-    return run_dir
-
-
-def ship_run(run_dir: str | os.PathLike, name: str | None = None, data: MnistData | None = None,
-             dest: str | os.PathLike | None = None, n_per_class: int = 500, seed: int = 0,
-             command: str | None = None, offline_check: bool = True) -> dict:
-    """Evaluate a finished run and copy it to ``dest/<name>.npz`` + ``dest/<name>.json``.
-
-    The JSON is the run's manifest plus ``evaluation`` (:func:`evaluate_generator` on
-    ``data``'s test set with ``n_per_class`` images per digit) and, when the offline sample is
-    available, ``evaluation_offline_sample`` (100 per digit, seed 0, on the sample's held-out
-    images: what the tests re-compute without the full data set). Refuses files over 5 MB or
-    a folder over 25 MB. The run's training history (per-epoch grids, animation, curve) is
-    shipped too, in ``dest/<name>/`` (:func:`ship_history`).
-    """
-    from acgan_lib.data import DataSourceError, load_mnist
-
-    run_dir = check_run_dir(run_dir)
-    gan, manifest = load_run(run_dir)
-    name = name or manifest["model"]
-    if not _NAME.match(name) or name == "classifier":
-        raise ValueError(f"cannot ship under the name {name!r}; use a lowercase word like "
-                         "'acgan'")
-    dest = _directory(dest)
-    dest.mkdir(parents=True, exist_ok=True)
-    weights = run_dir / "weights.npz"
-    size = weights.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise ValueError(f"{weights} is {size / 2**20:.1f} MB, over the 5 MB limit per file")
-    others = _package_size(dest) - sum(
-        p.stat().st_size for p in [dest / f"{name}.npz", dest / f"{name}.json",
-                                   *(dest / name).rglob("*")] if p.is_file())
-    if others + size > MAX_TOTAL_BYTES:
-        raise ValueError(f"shipping {name} would bring {dest} to "
-                         f"{(others + size) / 2**20:.1f} MB, over the 25 MB limit")
-
-    data = data if data is not None else load_mnist(verbose=False)
-    evaluation = evaluate_generator(gan, data, n_per_class, seed)
-    classifier_hash = sha256(CLASSIFIER_PATH) if CLASSIFIER_PATH.is_file() else None
-    shipped = {**manifest, "name": name}
-    shipped["run_files"] = manifest.get("files", {})
-    shipped["files"] = {"weights": f"{name}.npz", **ship_history(run_dir, dest / name)}
-    shipped["weights_sha256"] = sha256(weights)
-    shipped["weights_bytes"] = size
-    shipped["evaluation"] = evaluation
-    if offline_check:
-        try:
-            sample = load_mnist(source="sample", verbose=False)
-            shipped["evaluation_offline_sample"] = evaluate_generator(gan, sample, 100, 0)
-        except DataSourceError as exc:
-            shipped["evaluation_offline_sample"] = {"skipped": str(exc)}
-    shipped["shipped"] = {"name": name, "command": command or "acgan_lib.pretrained.ship_run(...)",
-                          "from_run": run_dir.name, "classifier_sha256": classifier_hash,
-                          "evaluated_on": evaluation["real_images"]}
-    write_bytes(dest / f"{name}.npz", weights.read_bytes())
-    write_json(dest / f"{name}.json", shipped)
-    return shipped
-

@@ -252,6 +252,17 @@ def architecture(manifest: dict) -> str:
     return manifest.get("architecture", manifest["model"])
 
 
+def check_run_dir(run_dir: str | os.PathLike) -> Path:
+    """``run_dir`` as a Path if it holds a finished run, else a CheckpointError saying why."""
+    run_dir = Path(run_dir)
+    for needed in ("manifest.json", "weights.npz"):
+        if not (run_dir / needed).is_file():
+            raise CheckpointError(f"{run_dir} has no {needed}: the run is not finished (or "
+                                  "this is not a run directory); let it finish, or re-run its "
+                                  "train command to resume it")
+    return run_dir
+
+
 def load_run(out: str | os.PathLike):
     """The trained ConditionalGAN of a finished run directory, and its manifest."""
     out = Path(out)

@@ -121,7 +121,8 @@ def test_the_study_trains_and_aggregates_the_loop_like_any_run(mnist, tmp_path):
 
 
 def test_a_shipped_loop_run_loads_as_the_acgan_networks_it_trained(straight, mnist, tmp_path):
-    from acgan_lib.pretrained import load_pretrained, ship_run
+    from acgan_lib.pretrained import load_pretrained
+    from acgan_lib.shipping import ship_run
 
     out, _ = straight
     shipped = ship_run(out, name="loop", data=mnist, dest=tmp_path, n_per_class=10,

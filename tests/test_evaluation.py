@@ -47,14 +47,14 @@ def test_shipped_classifier_accuracy_on_held_out_images(mnist, classifier):
 
 def test_classifier_manifest_records_full_test_set_accuracy():
     """classifier.json: trained on all 60,000 MNIST training images, >= 99% on the 10,000 test."""
-    manifest = read_json(clf.PRETRAINED_DIR / "classifier.json")
+    manifest = read_json(clf.CLASSIFIER_PATH.with_suffix(".json"))
     assert manifest["data"]["train_images"] == 60_000
     assert manifest["data"]["test_images"] == 10_000
     assert manifest["test_accuracy"] >= 0.99
     for key in ("command", "epochs", "batch_size", "seed", "wall_clock_seconds", "versions"):
         assert key in manifest, key
     assert manifest["command"].startswith("python -m acgan_lib train-classifier")
-    assert (clf.PRETRAINED_DIR / "classifier.npz").stat().st_size <= 5 * 2**20
+    assert clf.CLASSIFIER_PATH.stat().st_size <= 5 * 2**20
 
 
 def test_label_accuracy_of_real_images_is_the_classifier_accuracy(mnist, classifier):

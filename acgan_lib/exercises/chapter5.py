@@ -14,7 +14,7 @@ from acgan_lib.exercises._common import CheckResult, _call, _close, _finish, _nu
 from acgan_lib.instrument import moved, recording_trainable, recording_updates, snapshot
 from acgan_lib.models import LATENT_DIM
 from acgan_lib.training import ConditionalGAN
-from acgan_lib.validation import NUM_CLASSES
+from acgan_lib.validation import NUM_CLASSES, shorten
 
 
 def check_generator_update(update: Any, verbose: bool = True) -> CheckResult:
