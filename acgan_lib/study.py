@@ -633,6 +633,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--weights", default=None,
                         help=f"where finished runs keep their generator weights (default: "
                              f"{WEIGHTS_ROOT}/ for the package's results, else <results>/weights)")
+    parser.add_argument("--targets", action="store_true",
+                        help="print every run with fidelity scores beside the real reference, "
+                             "and which of the real-referenced targets it meets")
     parser.add_argument("--aggregate", action="store_true",
                         help="only aggregate the finished runs' results")
 

@@ -228,3 +228,51 @@ def test_paired_keeps_only_the_seeds_both_models_have(study):
     b = evidence.arm_values("label_accuracy", "b", study=study).values  # seeds 0, 1
     pairs = evidence.paired("label_accuracy", "a", "b", study=study)
     assert pairs == {0: (a[0], b[0]), 1: (a[1], b[1])}
+
+
+def _reference(**overrides):
+    reference = {"classifier_accuracy_real": 0.99, "n_per_class": 500, "precision": 0.9,
+                 "recall": 0.9, "coverage": 0.95, "intra_fd": 2.0, "cas": 0.98,
+                 "recall_per_class": [0.9] * 10}
+    return {**reference, **overrides}
+
+
+def _fidelity_final(**overrides):
+    final = {"label_accuracy": 0.99, "precision": 0.9, "recall": 0.85, "coverage": 0.9,
+             "intra_fd": 3.0, "cas": 0.975, "recall_per_class": [0.8] * 10}
+    return {**final, **overrides}
+
+
+def test_real_band_is_the_held_out_accuracy_within_two_standard_errors():
+    low, high = evidence.real_band(_reference())
+    se = math.sqrt(0.99 * 0.01 / 5000)
+    assert (low, high) == pytest.approx((0.99 - 2 * se, 0.99 + 2 * se))
+
+
+def test_run_targets_read_a_score_above_real_digits_as_a_miss():
+    reference = _reference()
+    met = evidence.run_targets(_fidelity_final(), reference)
+    assert all(t.met for t in met.values()) and set(met) == set(evidence.FIDELITY_TARGETS)
+    easy = evidence.run_targets(_fidelity_final(label_accuracy=0.999), reference)
+    band = easy[evidence.REAL_BAND_TARGET]
+    assert not band.met and band.shortfall == pytest.approx(0.999 - band.high)
+    # one collapsed digit: recall 0.3 against real 0.9 is below half of real's
+    collapsed = _fidelity_final(recall_per_class=[0.3] + [0.8] * 9)
+    digit = evidence.run_targets(collapsed, reference)[evidence.DIGIT_RECALL_TARGET]
+    assert not digit.met and digit.value == pytest.approx(0.3 / 0.45)
+    low_cas = evidence.run_targets(_fidelity_final(cas=0.96), reference)
+    assert not low_cas[evidence.CAS_TARGET].met
+    with pytest.raises(StudyError, match="no fidelity scores.*--retrain"):
+        evidence.run_targets({"label_accuracy": 0.99}, reference)
+
+
+def test_fidelity_table_has_the_reference_row_and_names_the_missed_targets(study):
+    study["reference"] = _reference()
+    study["runs"]["a-b64-e2-s0"].update(plan={"seed": 0, "epochs": 2, "model": "a"})
+    study["runs"]["a-b64-e2-s0"]["final"].update(_fidelity_final(label_accuracy=0.999))
+    table = evidence.fidelity_table(study)
+    assert "| real digits (reference) | 99.00% (band" in table
+    assert "| a-b64-e2-s0 | 99.90% |" in table and "4 of 5 (misses 1) |" in table
+    assert "1: label accuracy within the real digits' band, not above it" in table
+    with pytest.raises(StudyError, match="no reference scores"):
+        evidence.fidelity_table({"runs": {}, "reference": None})
