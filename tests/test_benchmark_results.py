@@ -18,9 +18,10 @@ BENCH = ROOT / "benchmarks"
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench_training", BENCH / "bench_training.py")
+    """The benchmark's report (``bench_report.py``): what RESULTS.md is rendered with."""
+    spec = importlib.util.spec_from_file_location("bench_report", BENCH / "bench_report.py")
     module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_training"] = module  # its dataclasses look their module up there
+    sys.modules["bench_report"] = module
     spec.loader.exec_module(module)
     return module
 
