@@ -148,6 +148,16 @@ def all_executed() -> bool:
     return True
 
 
+@cache
+def screenshot_folder(html: Path) -> Path:
+    """``_build/screenshots`` beside a build's ``html``, emptied of an earlier run's pictures
+    once per test session, whichever test saves the first one (test_browser, test_playground)."""
+    folder = html.parent / "screenshots"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
+
+
 @dataclass(frozen=True)
 class BookBuild:
     returncode: int

@@ -35,7 +35,8 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from book_pages import COLAB, TocPage, colab_url, config, has_math, markdown_of, toc_pages
+from book_pages import (COLAB, TocPage, colab_url, config, has_math, markdown_of,
+                        screenshot_folder, toc_pages)
 
 # As the environment guide starts Chromium here: as root, headless, and with nothing that
 # reaches out to the network on its own.
@@ -66,9 +67,7 @@ def _typographic(text: str) -> str:
 @pytest.fixture(scope="module")
 def screenshots(built_book) -> Path:
     """``_build/screenshots`` beside the build's ``html``, emptied of an earlier run's pages."""
-    folder = built_book.html.parent / "screenshots"
-    shutil.rmtree(folder, ignore_errors=True)
-    return folder
+    return screenshot_folder(built_book.html)
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,13 @@ come from other sites:
   GitHub and Colab show; in the book it is replaced by ``book/images/open-in-colab.svg``. The
   link under the badge is left as it is.
 
+- TensorFlow.js, for the playground page (``book/playground.md``): the build copies its
+  minified browser files from ``node_modules`` (``npm ci`` installs ``package-lock.json``'s
+  versions) into ``_static/playground/vendor``, with the page's own script and style
+  (``book/_static/playground``) and the shipped generators exported by
+  :mod:`acgan_lib.playground`, so the page always runs the checkpoints the chapters discuss.
+  Only that page loads them.
+
 It also removes a script that a page would otherwise include twice: sphinx-thebe adds its
 inline configuration (``const THEBE_JS_URL = ...``) both to Sphinx's registry and to the HTML
 builder, once with ``filename=None`` and once with ``""``, so Sphinx does not see the two as
@@ -22,6 +29,7 @@ every page (found by tests/test_browser.py).
 from __future__ import annotations
 
 import importlib.resources
+import os
 import shutil
 from pathlib import Path
 
@@ -32,6 +40,12 @@ from sphinx.errors import ExtensionError
 COLAB_BADGE_URL = "https://colab.research.google.com/assets/colab-badge.svg"
 LOCAL_BADGE = "/book/images/open-in-colab.svg"  # "/": relative to the book's source folder
 MATHJAX_ENTRY = "tex-mml-chtml.js"
+PLAYGROUND_PAGE = "book/playground"
+PLAYGROUND_SOURCE = Path(__file__).resolve().parents[1] / "_static" / "playground"
+#: The npm packages of TensorFlow.js the page loads, in order, and each one's browser build.
+TFJS_FILES = {"@tensorflow/tfjs-core": "dist/tf-core.es2017.min.js",
+              "@tensorflow/tfjs-backend-cpu": "dist/tf-backend-cpu.es2017.min.js",
+              "@tensorflow/tfjs-backend-webgl": "dist/tf-backend-webgl.es2017.min.js"}
 
 
 def mathjax_source() -> Path:
@@ -45,6 +59,61 @@ def mathjax_source() -> Path:
             "MathJax for the self-contained book is not installed: pip install "
             "django-static-mathjax (it is in the dev extra: pip install -e '.[dev]')")
     return root
+
+
+def tfjs_sources(srcdir: str | os.PathLike) -> list[Path]:
+    """TensorFlow.js's browser files from ``node_modules`` in the book's folder or else in the
+    checkout that ``acgan_lib`` is imported from (a student edition builds from a copy), or an
+    error that says how to install them."""
+    import acgan_lib
+
+    tried = [Path(srcdir) / "node_modules",
+             Path(acgan_lib.__file__).resolve().parents[1] / "node_modules"]
+    for folder in tried:
+        files = [folder / package / file for package, file in TFJS_FILES.items()]
+        if all(f.is_file() for f in files):
+            return files
+    raise ExtensionError(
+        "TensorFlow.js for the playground page is not installed: run `npm ci` in the "
+        "repository's root (it installs package-lock.json's versions into node_modules/); "
+        f"looked in {', '.join(str(t) for t in dict.fromkeys(tried))}")
+
+
+def _playground_config(app: Sphinx, config) -> None:
+    # npm's packages are no pages (their README.md files would otherwise be read as sources).
+    config.exclude_patterns = [*config.exclude_patterns, "node_modules", "**/node_modules"]
+    tfjs_sources(app.srcdir)  # fail before the build, not after it
+    from acgan_lib.playground import CHECK_IMAGES, TOLERANCE
+
+    config.myst_substitutions = {**config.myst_substitutions,
+                                 "playground_tolerance": f"{TOLERANCE:g}",
+                                 "playground_check_images": str(CHECK_IMAGES)}
+
+
+def _write_playground(app: Sphinx) -> None:
+    """Copy TF.js and the page's files into ``_static/playground``; export the generators."""
+    if app.builder.format != "html":
+        return
+    from acgan_lib.files import write_bytes
+    from acgan_lib.playground import write_playground
+
+    target = Path(app.outdir) / "_static" / "playground"
+    for source in tfjs_sources(app.srcdir):  # without the source map the files point to
+        text = source.read_text(encoding="utf-8").split("\n//# sourceMappingURL=")[0]
+        write_bytes(target / "vendor" / source.name, (text + "\n").encode("utf-8"))
+    for source in PLAYGROUND_SOURCE.iterdir():
+        write_bytes(target / source.name, source.read_bytes())
+    write_playground(target)
+
+
+def _playground_scripts(app: Sphinx, pagename: str, templatename: str, context: dict,
+                        doctree) -> None:
+    if pagename != PLAYGROUND_PAGE:
+        return
+    app.add_css_file("playground/playground.css")
+    scripts = [f"vendor/{Path(f).name}" for f in TFJS_FILES.values()]
+    for script in [*scripts, "index.js", "playground.js"]:  # deferred: run in this order
+        app.add_js_file(f"playground/{script}", loading_method="defer")
 
 
 def _local_badge(app: Sphinx, doctree: nodes.document) -> None:
@@ -91,6 +160,9 @@ def _one_of_each_script(app: Sphinx, pagename: str, templatename: str, context: 
 
 def setup(app: Sphinx) -> dict:
     app.connect("config-inited", _check_mathjax_path)
+    app.connect("config-inited", _playground_config)
+    app.connect("builder-inited", _write_playground)
+    app.connect("html-page-context", _playground_scripts)
     # Before Sphinx's image collector (priority 500) records the image's file.
     app.connect("doctree-read", _local_badge, priority=400)
     # Last (999): a handler after this one that adds a script would add it to the builder's
