@@ -235,3 +235,20 @@ def test_without_webgl_the_page_computes_on_the_cpu(browser, site, generators):
         assert not reader.problems, "\n".join(reader.problems)
     finally:
         no_webgl.close()
+
+
+def test_a_book_build_without_tfjs_says_to_run_npm_ci(tmp_path, monkeypatch):
+    import sys
+
+    import acgan_lib
+    from book_pages import ROOT
+    from sphinx.errors import ExtensionError
+
+    monkeypatch.syspath_prepend(str(ROOT / "book" / "_ext"))
+    monkeypatch.delitem(sys.modules, "course_assets", raising=False)
+    import course_assets
+
+    assert course_assets.tfjs_sources(ROOT)[0].name == "tf-core.es2017.min.js"
+    monkeypatch.setattr(acgan_lib, "__file__", str(tmp_path / "acgan_lib" / "__init__.py"))
+    with pytest.raises(ExtensionError, match="not installed: run `npm ci`"):
+        course_assets.tfjs_sources(tmp_path)
