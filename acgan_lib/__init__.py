@@ -18,6 +18,7 @@ One module per concept:
 * ``classifier``: the independent MNIST classifier that every metric uses.
 * ``evaluation``: the metrics (label accuracy, Frechet distance, diversity, confusion).
 * ``comparison``: several models side by side: tables and figures.
+* ``fidelity``: precision, recall, density, coverage, intra-class Frechet distance, CAS.
 * ``pretrained``: the shipped checkpoints and loading them.
 * ``shipping``: evaluating a finished run and shipping it into the package.
 * ``conditioning``: how strongly an output depends on the label (chapter 3).
@@ -28,6 +29,7 @@ One module per concept:
   (a package: the experiment, its tables, the Keras 2 subprocess).
 * ``exercises``: the checkers of the chapters' code exercises (a package, one module per chapter).
 * ``instrument``: the one place that reaches into Keras, to watch optimizers and ``trainable``.
+* ``playground``: the shipped generators exported for the book's playground page.
 * ``viz``: sample grids, as pictures, PNG files, figures and animations.
 * ``notebook``: the run mode, gluing numbers into the book, the Colab install cell.
 * ``reproducibility``: what a seed fixes, and what it cannot.

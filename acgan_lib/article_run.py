@@ -25,17 +25,15 @@ import keras
 
 from acgan_lib.article import ArticleBaseline
 from acgan_lib.callbacks import MetricsLogger
-from acgan_lib.checkpoint import (CHECKPOINT_PATTERN, FORMAT, CheckpointError, assign_arrays,
-                                  atomic_savez, checkpoint_path, list_checkpoints, load_newest,
-                                  named_variables, read_npz, remove_stale_temporaries,
-                                  save_gan)
-from acgan_lib.curves import CURVE_FILE, N_PER_CLASS, TrainingEvaluator, evaluation_steps
-from acgan_lib.data import MnistData, make_dataset
-from acgan_lib.files import versions, write_json
-from acgan_lib.runs import check_output_dir, check_same_settings, cut_back_grids, final_row
 from acgan_lib.catalogue import build_gan
+from acgan_lib.checkpoint import (CHECKPOINT_PATTERN, FORMAT, CheckpointError, assign_arrays,
+                                  atomic_savez, checkpoint_path, load_newest, named_variables,
+                                  prune_checkpoints, read_npz)
+from acgan_lib.curves import N_PER_CLASS, TrainingEvaluator, evaluation_steps
+from acgan_lib.data import MnistData, make_dataset
+from acgan_lib.runs import RunDirectory, data_record
 from acgan_lib.validation import check_positive_int, check_seed
-from acgan_lib.viz import make_animation, save_grid
+from acgan_lib.viz import save_grid
 
 #: The name the study and the results give the article's loop.
 ARTICLE_LOOP = "article-loop"
@@ -121,29 +119,25 @@ def train_article_loop(out: str | os.PathLike, data: MnistData, epochs: int = 20
     steps = check_positive_int(len(data.x_train) // batch_size if steps_per_epoch is None
                                else steps_per_epoch, "steps_per_epoch")
     check_positive_int(n_per_class, "n_per_class")
-    check_output_dir(out)
-    ckpt_dir = out / "checkpoints"
     # what a resumed run must share with its first sitting (the curve's rows are comparable
     # only with the same data and the same number of images per digit)
     wanted = {"model": ARTICLE_LOOP, "batch_size": batch_size, "seed": seed,
               "steps_per_epoch": steps, "n_per_class": n_per_class, "data": data.description}
-    existing = list_checkpoints(ckpt_dir)
+    run = RunDirectory(out, wanted)
+    existing = run.check()
+    ckpt_dir = run.checkpoints
     done = int(CHECKPOINT_PATTERN.match(existing[-1].name).group(1)) if existing else 0
     if done > epochs:
         raise ValueError(f"{out} already holds {done} epochs, more than the {epochs} asked "
                          f"for; ask for at least {done}, or use a new output directory")
-    check_same_settings(out, wanted, resuming=bool(existing))
 
     baseline = ArticleBaseline(keras, batch_size=batch_size, seed=seed)
     mirror = build_gan(ARCHITECTURE, jit_compile=False)
-    out.mkdir(parents=True, exist_ok=True)
-    for d in (out, ckpt_dir, out / "grids"):
-        remove_stale_temporaries(d)
+    run.open()
     header = _restore(baseline, ckpt_dir) or {"epoch": 0, "step": 0, "elapsed_seconds": 0.0,
                                               "logs": {}}
     first_epoch, step = int(header["epoch"]), int(header["step"])
-    cut_back_grids(out, first_epoch)
-    write_json(out / "config.json", {**wanted, "epochs": epochs})
+    run.start(first_epoch, {"epochs": epochs})
 
     total = epochs * steps
     evaluator = _LoopEvaluator(
@@ -175,22 +169,16 @@ def train_article_loop(out: str | os.PathLike, data: MnistData, epochs: int = 20
         baseline.reset_metrics(faithful=False)  # the article's reset_states() fails on Keras 3
         logger.on_epoch_end(epoch, logs)
         copy_weights(baseline, mirror)
-        save_grid(mirror.generator, out / "grids" / f"grid_epoch_{epoch + 1:03d}.png", seed=seed)
+        save_grid(mirror.generator, run.grids / f"grid_epoch_{epoch + 1:03d}.png", seed=seed)
         now = elapsed + time.perf_counter() - started
         arrays = {k: v.numpy() for k, v in loop_variables(baseline).items()}
         atomic_savez(checkpoint_path(ckpt_dir, epoch + 1), arrays,
                      {"format": FORMAT, "model": ARTICLE_LOOP, "epoch": epoch + 1,
                       "step": step, "elapsed_seconds": round(now, 2), "logs": logs,
                       "rng": baseline.rng.bit_generator.state})
-        for old in list_checkpoints(ckpt_dir)[:-keep]:
-            old.unlink()
+        prune_checkpoints(ckpt_dir, keep)
     session = time.perf_counter() - started
     copy_weights(baseline, mirror)
-    save_gan(mirror, out / "weights.npz", ARCHITECTURE, optimizers=False,
-             extra={"latent_dim": baseline.latent_dim, "trained_by": ARTICLE_LOOP})
-    grids = sorted((out / "grids").glob("grid_epoch_*.png"))
-    if grids:
-        make_animation(grids, out / "training.gif")
     trained = epochs - first_epoch
     manifest = {
         "model": ARTICLE_LOOP, "architecture": ARCHITECTURE,
@@ -198,8 +186,7 @@ def train_article_loop(out: str | os.PathLike, data: MnistData, epochs: int = 20
                        "train_on_batch calls a step) on Keras 3, whose discriminator never "
                        "trains (acgan_lib.article.ArticleBaseline)",
         "command": command or "acgan_lib.article_run.train_article_loop(...)",
-        "data": {"source": data.source, "origin": data.origin,
-                 "train_images": int(len(data.x_train))},
+        "data": data_record(data),
         "config": {"model": ARTICLE_LOOP, "epochs": epochs, "batch_size": batch_size,
                    "seed": seed, "latent_dim": baseline.latent_dim},
         "epochs": epochs, "steps": step, "steps_per_epoch": steps, "batch_size": batch_size,
@@ -208,12 +195,8 @@ def train_article_loop(out: str | os.PathLike, data: MnistData, epochs: int = 20
         "images_per_second": (round(trained * steps * batch_size / session, 1)
                               if trained else None),
         "resumed_from_epoch": first_epoch or None,
-        "versions": versions(),
         "training_metrics": logs,
-        "final_evaluation": final_row(out),
-        "files": {"weights": "weights.npz", "grids": [str(p.relative_to(out)) for p in grids],
-                  "metrics": "metrics.csv", "animation": "training.gif", "curve": CURVE_FILE},
     }
-    write_json(out / "manifest.json", manifest)
-    return manifest
+    return run.finish(mirror, ARCHITECTURE, manifest,
+                      {"latent_dim": baseline.latent_dim, "trained_by": ARTICLE_LOOP})
 

@@ -1,7 +1,11 @@
-"""Keras callbacks for GAN training: checkpoints for resuming, and a stop on NaN losses."""
+"""Keras callbacks for GAN training: checkpoints for resuming, a stop on NaN losses, the
+per-epoch metrics file and sample grids."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import math
 import os
 import time
@@ -9,9 +13,10 @@ from pathlib import Path
 
 import keras
 
-from acgan_lib.checkpoint import checkpoint_path, list_checkpoints, save_gan
+from acgan_lib.checkpoint import checkpoint_path, list_checkpoints, prune_checkpoints, save_gan
 from acgan_lib.files import write_text
 from acgan_lib.validation import check_positive_int
+from acgan_lib.viz import save_grid
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -54,8 +59,7 @@ class GANCheckpoint(keras.callbacks.Callback):
                  "logs": {k: float(v) for k, v in (logs or {}).items()}}
         save_gan(self.model, checkpoint_path(self.directory, epoch + 1), self.model_name,
                  optimizers=True, extra=extra)
-        for old in list_checkpoints(self.directory)[:-self.keep]:
-            os.unlink(old)
+        prune_checkpoints(self.directory, self.keep)
 
 
 class StopOnNonFiniteLoss(keras.callbacks.Callback):
@@ -106,16 +110,10 @@ class MetricsLogger(keras.callbacks.Callback):
         self.path = Path(path)
         self.rows: list[dict] = []
         if initial_epoch and self.path.is_file():
-            import csv
-
             with open(self.path, newline="") as f:
                 self.rows = [r for r in csv.DictReader(f) if int(r["epoch"]) <= initial_epoch]
 
     def on_epoch_end(self, epoch, logs=None):
-        import csv
-        import io
-        import json
-
         self.rows.append({"epoch": epoch + 1, **{k: float(v) for k, v in (logs or {}).items()}})
         keys = list(dict.fromkeys(k for row in self.rows for k in row))
         buffer = io.StringIO()
@@ -124,3 +122,17 @@ class MetricsLogger(keras.callbacks.Callback):
         writer.writerows(self.rows)
         write_text(self.path, buffer.getvalue())
         write_text(self.path.with_suffix(".json"), json.dumps(self.rows, indent=1))
+
+
+class SampleGridCallback(keras.callbacks.Callback):
+    """Save a sample grid from fixed noise at the end of every epoch (``grid_epoch_NNN.png``)."""
+
+    def __init__(self, directory: str | os.PathLike, per_class: int = 10, seed: int = 0):
+        super().__init__()
+        self.directory = Path(directory)
+        self.per_class, self.seed = per_class, seed
+        self.paths: list[Path] = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        path = self.directory / f"grid_epoch_{epoch + 1:03d}.png"
+        self.paths.append(save_grid(self.model.generator, path, self.per_class, self.seed))

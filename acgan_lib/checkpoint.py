@@ -208,6 +208,12 @@ def checkpoint_path(directory, epoch: int) -> Path:
     return Path(directory) / f"ckpt-{epoch:06d}.npz"
 
 
+def prune_checkpoints(directory, keep: int) -> None:
+    """Delete all but the newest ``keep`` complete checkpoints in ``directory``."""
+    for old in list_checkpoints(directory)[:-keep]:
+        old.unlink()
+
+
 def remove_stale_temporaries(directory) -> list[Path]:
     """Delete temporary files that a killed write left in ``directory``; returns their paths.
 

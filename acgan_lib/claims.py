@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import keras
 
+from acgan_lib import article
+from acgan_lib.catalogue import build_gan
 from acgan_lib.validation import NUM_CLASSES
 
 #: The article's layers that exist only because of the label: the generator's embedding and
@@ -56,9 +58,6 @@ def mirza_osindero_cgan(latent_dim: int = 100) -> tuple[keras.Model, keras.Model
 
 def parameter_counts() -> dict[str, dict[str, int]]:
     """Generator, discriminator and total weights of each network the article's claim names."""
-    from acgan_lib import article
-    from acgan_lib.catalogue import build_gan
-
     k3 = article.load_keras("keras3")
     generator = article.build_article_generator(k3)
     discriminator = article.build_article_discriminator(k3)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
 import signal
 import sys
 import threading
@@ -136,6 +135,7 @@ def _parser() -> argparse.ArgumentParser:
 def _train(args) -> int:
     from acgan_lib.data import load_mnist
     from acgan_lib.catalogue import get_spec
+    from acgan_lib.files import command_line
     from acgan_lib.runs import TrainConfig, train_run
 
     get_spec(args.model)  # an unknown name fails before any data is loaded
@@ -154,9 +154,8 @@ def _train(args) -> int:
     config = TrainConfig(model=args.model, epochs=epochs, batch_size=args.batch_size,
                          learning_rate=args.learning_rate, beta_1=args.beta_1, seed=args.seed,
                          jit_compile=not args.no_xla, fused_upsampling=args.fused_upsampling)
-    command = "python -m acgan_lib " + shlex.join(sys.argv[1:])
     manifest = train_run(config, out, data, steps_per_epoch=args.steps_per_epoch,
-                         command=command, verbose=0 if args.quiet else 1, keep=args.keep,
+                         command=command_line(), verbose=0 if args.quiet else 1, keep=args.keep,
                          deterministic=args.deterministic, evaluate=not args.no_evaluation)
     grids = manifest["files"]["grids"]
     print(f"Trained {manifest['model']} for {manifest['steps']} steps "

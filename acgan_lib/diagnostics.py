@@ -23,8 +23,8 @@ import numpy as np
 
 from acgan_lib.classifier import classifier_outputs
 from acgan_lib.conditioning import label_embedding
-from acgan_lib.models import generate
-from acgan_lib.models import latent_dim_of
+from acgan_lib.data import scale_images
+from acgan_lib.models import generate, latent_dim_of
 from acgan_lib.validation import NUM_CLASSES, check_digit, check_positive_int, check_seed
 from acgan_lib.viz import tile_images, unlabel_rows, untile_images
 
@@ -157,8 +157,6 @@ def nearest_training_images(generator: keras.Model, data, examples: int = 10,
     _, unseen_features = classifier_outputs(data.x_test[unseen], classifier)
     index, fake_distance = _nearest(fake_features, train_features)
     _, unseen_distance = _nearest(unseen_features, train_features)
-    from acgan_lib.data import scale_images
-
     shown = np.arange(min(examples, n))
     nearest = scale_images(data.x_train[index[shown]])
     pairs = tile_images(np.concatenate([fake[shown], nearest]), rows=2)

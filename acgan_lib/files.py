@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import acgan_lib
+
 #: The names of the temporary files that :func:`atomic_write` creates.
 TEMPORARY_PATTERN = re.compile(r"^\..+\.tmp$")
 
@@ -95,12 +97,12 @@ def command_line() -> str:
 
 def versions() -> dict:
     """Library, TensorFlow, Keras and Python versions, and the device used."""
+    # Imported when called: the Keras 2 subprocess of acgan_lib.freezing imports this module.
     import keras
     import tensorflow as tf
 
-    from acgan_lib import __version__
-
     gpus = tf.config.list_physical_devices("GPU")
-    return {"acgan_lib": __version__, "tensorflow": tf.__version__, "keras": keras.__version__,
+    return {"acgan_lib": acgan_lib.__version__, "tensorflow": tf.__version__,
+            "keras": keras.__version__,
             "python": platform.python_version(), "platform": platform.platform(),
             "device": ", ".join(g.name for g in gpus) if gpus else f"CPU ({os.cpu_count()} cores)"}

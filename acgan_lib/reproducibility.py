@@ -37,6 +37,8 @@ Limits:
 
 from __future__ import annotations
 
+from acgan_lib.validation import check_seed
+
 
 def make_repeatable(seed: int, deterministic_ops: bool = False) -> None:
     """Seed Python, NumPy and TensorFlow with ``seed``; optionally use deterministic kernels.
@@ -46,8 +48,6 @@ def make_repeatable(seed: int, deterministic_ops: bool = False) -> None:
     """
     import keras
     import tensorflow as tf
-
-    from acgan_lib.validation import check_seed
 
     keras.utils.set_random_seed(check_seed(seed))
     if deterministic_ops:

@@ -25,7 +25,8 @@ from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from acgan_lib.callbacks import GANCheckpoint, MetricsLogger, StopOnNonFiniteLoss
+from acgan_lib.callbacks import (GANCheckpoint, MetricsLogger, SampleGridCallback,
+                                 StopOnNonFiniteLoss)
 from acgan_lib.checkpoint import (CheckpointError, list_checkpoints, load_gan,
                                   remove_stale_temporaries, resume_latest, save_gan)
 from acgan_lib.curves import (CURVE_FILE, SCALARS, TrainingEvaluator, evaluation_steps,
@@ -36,7 +37,7 @@ from acgan_lib.models import LATENT_DIM
 from acgan_lib.reproducibility import make_repeatable
 from acgan_lib.catalogue import build_gan, get_spec
 from acgan_lib.validation import check_positive_int, check_seed
-from acgan_lib.viz import SampleGridCallback, make_animation
+from acgan_lib.viz import make_animation
 
 @dataclass
 class TrainConfig:
@@ -122,6 +123,61 @@ def cut_back_grids(out: Path, epochs_done: int) -> None:
             grid.unlink()
 
 
+def data_record(data: MnistData) -> dict:
+    """What a manifest says about the training data."""
+    return {"source": data.source, "origin": data.origin, "train_images": int(len(data.x_train))}
+
+
+class RunDirectory:
+    """One run directory, the steps every training loop takes around its training: check it
+    before anything is written, open it (remove what a kill left), record the settings, and
+    finish it (weights, animation, manifest). Used by :func:`train_run` and
+    :func:`acgan_lib.article_run.train_article_loop`."""
+
+    def __init__(self, out: str | os.PathLike, wanted: dict):
+        self.out, self.wanted = Path(out), dict(wanted)
+        self.checkpoints, self.grids = self.out / "checkpoints", self.out / "grids"
+
+    def check(self) -> list[Path]:
+        """Refuse a file in place of the folder or other settings than its earlier sittings'
+        (nothing is written); returns its complete checkpoints, oldest first."""
+        check_output_dir(self.out)
+        existing = list_checkpoints(self.checkpoints)
+        check_same_settings(self.out, self.wanted, resuming=bool(existing))
+        return existing
+
+    def open(self) -> None:
+        """Create the folder and delete the temporary files that a killed write left."""
+        self.out.mkdir(parents=True, exist_ok=True)
+        stale = [p for d in (self.out, self.checkpoints, self.grids)
+                 for p in remove_stale_temporaries(d)]
+        if stale:
+            print(f"Removed {len(stale)} temporary file(s) left by an interrupted run: "
+                  + ", ".join(p.name for p in stale))
+
+    def start(self, epochs_done: int, config: dict) -> None:
+        """Cut the grids back to the checkpoint resumed from; write ``config.json``."""
+        cut_back_grids(self.out, epochs_done)
+        write_json(self.out / "config.json", {**self.wanted, **config})
+
+    def finish(self, gan, model: str, manifest: dict, weights_header: dict,
+               curve: bool = True) -> dict:
+        """Write the final weights, the animation of the grids and ``manifest.json``
+        (``manifest`` plus versions, final evaluation and the list of files); returns it."""
+        save_gan(gan, self.out / "weights.npz", model, optimizers=False, extra=weights_header)
+        grid_files = sorted(self.grids.glob("grid_epoch_*.png"))
+        if grid_files:
+            make_animation(grid_files, self.out / "training.gif")
+        manifest = {**manifest, "versions": versions(),
+                    "final_evaluation": final_row(self.out) if curve else None,
+                    "files": {"weights": "weights.npz",
+                              "grids": [str(p.relative_to(self.out)) for p in grid_files],
+                              "metrics": "metrics.csv", "animation": "training.gif",
+                              **({"curve": CURVE_FILE} if curve else {})}}
+        write_json(self.out / "manifest.json", manifest)
+        return manifest
+
+
 def train_run(config: TrainConfig, out: str | os.PathLike, data: MnistData | None = None,
               steps_per_epoch: int | None = None, command: str | None = None,
               verbose: int = 1, keep: int = 3, callbacks: list | None = None,
@@ -142,11 +198,10 @@ def train_run(config: TrainConfig, out: str | os.PathLike, data: MnistData | Non
     out = Path(out)
     data = data or load_mnist()
     _validate(config, len(data.x_train), steps_per_epoch, keep)
-    check_output_dir(out)
     wanted = {k: getattr(config, k) for k in CONFIG_KEYS}
-    ckpt_dir = out / "checkpoints"
-    existing = list_checkpoints(ckpt_dir)
-    check_same_settings(out, wanted, resuming=bool(existing))
+    run = RunDirectory(out, wanted)
+    existing = run.check()
+    ckpt_dir = run.checkpoints
     make_repeatable(config.seed, deterministic_ops=deterministic)
     steps = steps_per_epoch or len(data.x_train) // config.batch_size
     dataset = make_dataset(data.x_train, data.y_train, config.batch_size, seed=config.seed,
@@ -158,23 +213,18 @@ def train_run(config: TrainConfig, out: str | os.PathLike, data: MnistData | Non
                         jit_compile=config.jit_compile,
                         fused_upsampling=config.fused_upsampling)
     initial_epoch, elapsed, resumed, initial_step = 0, 0.0, None, 0
-    out.mkdir(parents=True, exist_ok=True)
-    stale = [p for d in (out, ckpt_dir, out / "grids") for p in remove_stale_temporaries(d)]
-    if stale:
-        print(f"Removed {len(stale)} temporary file(s) left by an interrupted run: "
-              + ", ".join(p.name for p in stale))
+    run.open()
     if existing:
         resumed, header = resume_latest(gan, ckpt_dir, config.model)
         initial_epoch, elapsed = int(header["epoch"]), float(header.get("elapsed_seconds", 0))
         # Continue the same sequence of batches: skip the ones already trained on.
         initial_step = int(header.get("step", initial_epoch * steps))
         dataset = dataset.skip(initial_step)
-        cut_back_grids(out, initial_epoch)
-    write_json(out / "config.json", {**wanted, "epochs": config.epochs,
-                                     "steps_per_epoch": steps, "data": data.description})
+    run.start(initial_epoch, {"epochs": config.epochs, "steps_per_epoch": steps,
+                              "data": data.description})
     checkpointer = GANCheckpoint(ckpt_dir, config.model, keep=keep, elapsed=elapsed,
                                  header={"config": wanted})
-    grids = SampleGridCallback(out / "grids", seed=config.seed)
+    grids = SampleGridCallback(run.grids, seed=config.seed)
     csv = MetricsLogger(out / "metrics.csv", initial_epoch=initial_epoch)
     evaluator = None
     if evaluate:
@@ -198,19 +248,13 @@ def train_run(config: TrainConfig, out: str | os.PathLike, data: MnistData | Non
     session_seconds = time.perf_counter() - started
     total_seconds = checkpointer.elapsed if initial_epoch < config.epochs else elapsed
 
-    save_gan(gan, out / "weights.npz", config.model, optimizers=False,
-             extra={"latent_dim": config.latent_dim})
-    grid_files = sorted((out / "grids").glob("grid_epoch_*.png"))
-    if grid_files:
-        make_animation(grid_files, out / "training.gif")
     trained_epochs = max(config.epochs, initial_epoch)
     images_seen = trained_epochs * steps * config.batch_size
     manifest = {
         "model": config.model,
         "description": get_spec(config.model).description,
         "command": command or "acgan_lib.runs.train_run(...)",
-        "data": {"source": data.source, "origin": data.origin,
-                 "train_images": int(len(data.x_train))},
+        "data": data_record(data),
         "config": config.to_dict(),
         "epochs": trained_epochs,
         "steps": int(gan.g_optimizer.iterations.numpy()),
@@ -224,15 +268,10 @@ def train_run(config: TrainConfig, out: str | os.PathLike, data: MnistData | Non
         "resumed_from_epoch": initial_epoch or None,
         "resumed_from": str(resumed) if resumed else None,
         "deterministic_ops": bool(deterministic),
-        "versions": versions(),
         "training_metrics": final_logs,
-        "final_evaluation": final_row(out) if evaluate else None,
-        "files": {"weights": "weights.npz", "grids": [str(p.relative_to(out)) for p in grid_files],
-                  "metrics": "metrics.csv", "animation": "training.gif",
-                  **({"curve": CURVE_FILE} if evaluate else {})},
     }
-    write_json(out / "manifest.json", manifest)
-    return manifest
+    return run.finish(gan, config.model, manifest, {"latent_dim": config.latent_dim},
+                      curve=evaluate)
 
 
 def final_row(out: Path) -> dict | None:

@@ -37,6 +37,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import acgan_lib
+
 SOLUTION_TAG = "solution"
 MARKER_FILE = ".student-edition"
 EXECUTE_CHOICES = ("config", "auto", "force", "cache", "off")
@@ -313,8 +315,6 @@ def build_student_edition(out: str | os.PathLike = "student_edition",
     Returns a summary: the notebooks written, the solutions removed, the book's start page.
     """
     import yaml
-
-    import acgan_lib
 
     root = find_root(root)
     out = Path(out)

@@ -86,9 +86,9 @@ class PlannedRun:
         return f"{self.arm}-s{self.seed}"
 
     def config(self):
-        """The run's :class:`~acgan_lib.training.TrainConfig` (fused upsampling: the fastest
+        """The run's :class:`~acgan_lib.runs.TrainConfig` (fused upsampling: the fastest
         exact setting on a CPU)."""
-        from acgan_lib.training import TrainConfig
+        from acgan_lib.runs import TrainConfig
 
         return TrainConfig(model=self.model, epochs=self.epochs, batch_size=self.batch_size,
                            seed=self.seed, fused_upsampling=True)
@@ -218,8 +218,8 @@ def keep_weights(run: PlannedRun, gan, model: str, weights_root=None, results_di
 def load_kept(run_id: str, weights_root=None, results_dir=None):
     """The ConditionalGAN of a finished run, its generator from the kept weights (its
     discriminator is untrained: only generator metrics can be computed from it)."""
+    from acgan_lib.catalogue import build_gan
     from acgan_lib.checkpoint import read_npz
-    from acgan_lib.training import build_gan
 
     path = weights_path(run_id, weights_root, results_dir)
     if not path.is_file():

@@ -11,8 +11,7 @@ import numpy as np
 
 from acgan_lib.data import unscale_images
 from acgan_lib.files import atomic_write, write_bytes
-from acgan_lib.models import latent_dim_of
-from acgan_lib.models import generate
+from acgan_lib.models import generate, latent_dim_of
 from acgan_lib.validation import check_positive_int
 
 
@@ -145,20 +144,6 @@ def show_grid(picture: np.ndarray, title: str | None = None, ax=None,
     if title:
         ax.set_title(title)
     return ax
-
-
-class SampleGridCallback(keras.callbacks.Callback):
-    """Save a sample grid from fixed noise at the end of every epoch (``grid_epoch_NNN.png``)."""
-
-    def __init__(self, directory: str | os.PathLike, per_class: int = 10, seed: int = 0):
-        super().__init__()
-        self.directory = Path(directory)
-        self.per_class, self.seed = per_class, seed
-        self.paths: list[Path] = []
-
-    def on_epoch_end(self, epoch, logs=None):
-        path = self.directory / f"grid_epoch_{epoch + 1:03d}.png"
-        self.paths.append(save_grid(self.model.generator, path, self.per_class, self.seed))
 
 
 def make_animation(pngs: list[str | os.PathLike], path: str | os.PathLike,

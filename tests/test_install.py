@@ -6,10 +6,12 @@ study's results) would go unnoticed. This test builds the wheel, installs it **n
 into a fresh virtual environment, and from a folder outside the repository loads every shipped
 checkpoint and executes a chapter, as a student on Colab would.
 
-The fresh environment gets the library's dependencies (TensorFlow and the rest, already
-installed for CI) through a ``.pth`` line naming CI's site-packages; such a line adds the folder
-to ``sys.path`` without running its ``.pth`` files, so CI's editable ``acgan_lib`` stays
-invisible and only the wheel's copy can be imported (the test checks which one it got).
+The fresh environment sees the packages already installed for CI (TensorFlow and the rest)
+through a ``.pth`` line naming CI's site-packages; such a line adds the folder to ``sys.path``
+without running its ``.pth`` files, so CI's editable ``acgan_lib`` stays invisible and only the
+wheel's copy can be imported (the test checks which one it got). The wheel is installed with
+its dependencies resolved from its own metadata (``Requires-Dist``), with ``--no-index``: every
+declared dependency must be satisfied by what is installed, and nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -48,8 +50,11 @@ def fresh_env(tmp_path_factory) -> dict:
     ours = [p for p in site.getsitepackages() + [sysconfig.get_paths()["purelib"]]
             if Path(p).is_dir()]
     (fresh_site / "_ci_dependencies.pth").write_text("\n".join(dict.fromkeys(ours)) + "\n")
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", str(wheels[0])],
-                   check=True, capture_output=True, text=True)
+    installed = subprocess.run([str(python), "-m", "pip", "install", "--no-index",
+                                str(wheels[0])], capture_output=True, text=True)
+    assert installed.returncode == 0, ("the wheel's declared dependencies are not all "
+                                       "installed: " + installed.stdout[-2000:]
+                                       + installed.stderr[-2000:])
     outside = base / "student"
     outside.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
