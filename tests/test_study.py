@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
 
 from acgan_lib.pretrained import pretrained_history
 from acgan_lib.study import (RESULTS_DIR, STUDIES, PlannedRun, StudyError, aggregate,
-                             final_grid, grid_path, load_study, result_path, run_study, status)
+                             final_grid, grid_path, load_study, reevaluate, reproduction,
+                             result_path, retrain, run_study, status, weights_path)
 
 #: A shipped training history's grid: ten labelled rows of ten digits, at scale 1.
 SHIPPED_GRID_SHAPE = pretrained_history("acgan").grids[-1].shape
@@ -70,6 +72,47 @@ def test_a_missing_final_grid_is_written_again_without_training(smoke, mnist):
     assert sum("wrote its final grid" in line for line in logs) == 1
     assert not any("training into" in line for line in logs)
     assert path.read_bytes() == before
+
+
+def test_finished_runs_keep_their_generator_and_can_be_scored_again_from_it(smoke, mnist,
+                                                                          tmp_path):
+    root, summary, _ = smoke
+    results = root / "results"
+    for run in SMOKE:  # kept beside the results they belong to, with the fidelity scores
+        assert weights_path(run.run_id, results_dir=results).is_file()
+        assert {"precision", "recall", "coverage", "intra_fd", "cas"} <= set(
+            summary["runs"][run.run_id]["final"])
+    assert (results / "reference.json").is_file() and summary["reference"]["recall"] > 0.5
+    # a copy of the results without the weights and without the run directories: --retrain
+    # would have to train again; --reevaluate scores the kept generator only
+    copy = tmp_path / "results"
+    shutil.copytree(results, copy)
+    run = SMOKE[1]
+    logs: list[str] = []
+    assert reevaluate([run], mnist, tmp_path / "no-runs", copy, n_per_class=100,
+                      log=logs.append) == 1
+    again = json.loads(result_path(run, copy).read_text())
+    before = summary["runs"][run.run_id]
+    assert again["final"]["label_accuracy"] == before["final"]["label_accuracy"]
+    assert again["final"]["cas"] == before["final"]["cas"] and again["curve"] == before["curve"]
+    # without kept weights, retrain takes the finished run directory and checks it reproduces
+    weights_path(run.run_id, results_dir=copy).unlink()
+    assert retrain([run], mnist, root / "runs", copy, n_per_class=100, log=logs.append) == 1
+    kept = json.loads(result_path(run, copy).read_text())["reproduced"]
+    assert kept["label_accuracy"]["relative_difference"] == 0
+    assert weights_path(run.run_id, results_dir=copy).is_file()
+
+
+def test_a_retrained_run_that_differs_is_named_and_nothing_is_written():
+    committed = {"label_accuracy": 0.95, "frechet_distance": 10.0}
+    same = reproduction(committed, {"label_accuracy": 0.95, "frechet_distance": 10.000001},
+                        "r")
+    assert same["frechet_distance"]["relative_difference"] == pytest.approx(1e-7)
+    with pytest.raises(StudyError, match=r"r trained again does not reproduce.*label_accuracy "
+                                         r"0.95 committed, 0.951 now"):
+        reproduction(committed, {"label_accuracy": 0.951, "frechet_distance": 10.0}, "r")
+    with pytest.raises(StudyError, match="frechet_distance 10.0 committed, 10.001 now"):
+        reproduction(committed, {"label_accuracy": 0.95, "frechet_distance": 10.001}, "r")
 
 
 def test_corrupt_and_unfinished_runs_are_reported_not_averaged(smoke, tmp_path):
