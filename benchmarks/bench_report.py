@@ -103,6 +103,8 @@ def render_markdown(results: dict) -> str:
         out.append(t["time_to_quality"].substitute(
             rows=time_to_quality_rows(results["time_to_quality"]),
             article_loop=article_loop_paragraph(results)))
+    if results.get("fidelity_targets"):
+        out.append(t["fidelity_targets"].substitute(table=results["fidelity_targets"]))
     gpu = results.get("gpu") or {"measured": False}
     if not gpu.get("measured"):
         out.append(t["gpu_unmeasured"].substitute())

@@ -413,7 +413,10 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError:
             previous = {}
     if args.time_to_quality:
-        results = {**previous, "time_to_quality": study_time_to_quality()}
+        from acgan_lib.evidence import fidelity_table
+
+        results = {**previous, "time_to_quality": study_time_to_quality(),
+                   "fidelity_targets": fidelity_table()}
         write_outputs(results, out_dir)
         print(f"wrote the time-to-quality section of {out_dir / 'RESULTS.md'}")
         return 0

@@ -85,3 +85,12 @@ def test_time_to_quality_is_the_shipped_studys(bench, results):
     """The time-to-quality section is computed from the shipped study, and is current: after
     a study run lands, `python benchmarks/bench_training.py --time-to-quality` rewrites it."""
     assert results["time_to_quality"] == bench.study_time_to_quality()
+
+
+def test_the_fidelity_section_is_the_current_study(results):
+    """RESULTS.md's targets table is evidence.fidelity_table() of the shipped study: regenerate
+    it with `python benchmarks/bench_training.py --time-to-quality` after new results."""
+    from acgan_lib.evidence import fidelity_table
+
+    assert results["fidelity_targets"] == fidelity_table()
+    assert "| real digits (reference) |" in (BENCH / "RESULTS.md").read_text()
