@@ -94,3 +94,19 @@ def test_the_fidelity_section_is_the_current_study(results):
 
     assert results["fidelity_targets"] == fidelity_table()
     assert "| real digits (reference) |" in (BENCH / "RESULTS.md").read_text()
+
+
+def test_the_readme_states_what_the_fidelity_targets_found():
+    """README's 'Does the recommended ACGAN draw real-like digits?' against the study."""
+    from acgan_lib.evidence import CAS_TARGET, reference_scores, run_targets, targets_summary
+    from acgan_lib.study import load_study
+
+    readme = (BENCH.parent / "README.md").read_text()
+    study = load_study()
+    recommended = study["runs"]["acgan-real-aux-concat-b256-e20-s0"]["final"]
+    assert f"({recommended['label_accuracy']:.2%})" in readme
+    assert f"({reference_scores(study)['classifier_accuracy_real']:.2%})" in readme
+    assert targets_summary(study).startswith("Runs that meet all five: none.")
+    cas = [run_targets(r["final"], reference_scores(study))[CAS_TARGET].met
+           for r in study["runs"].values() if "recall" in r["final"]]
+    assert cas and not any(cas)  # "CAS is the hardest (none within one point ...)"
