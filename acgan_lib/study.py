@@ -250,10 +250,12 @@ def final_evaluation(gan, data, n_per_class: int = FINAL_N_PER_CLASS,
     return final
 
 
-def collect_result(run: PlannedRun, run_dir, data, n_per_class: int = FINAL_N_PER_CLASS) -> dict:
+def collect_result(run: PlannedRun, run_dir, data, n_per_class: int = FINAL_N_PER_CLASS,
+                   loaded=None) -> dict:
     """The results of a finished run: plan, how it was trained, its curve, its final evaluation
-    (:func:`final_evaluation`, ``n_per_class`` images per digit)."""
-    gan, manifest = load_run(run_dir)
+    (:func:`final_evaluation`, ``n_per_class`` images per digit). ``loaded``: the run's
+    ``(gan, manifest)`` when the caller has already loaded them (:func:`runs.load_run`)."""
+    gan, manifest = loaded or load_run(run_dir)
     curve = read_curve(run_dir)
     started = time.perf_counter()
     final = final_evaluation(gan, data, n_per_class)
@@ -370,9 +372,9 @@ def run_study(runs: list[PlannedRun], data, runs_root=None, results_dir=None,
         else:
             log(f"[{i}/{len(runs)}] {run.run_id}: training into {run_dir}")
             train(run, run_dir, data, verbose)
-        result = collect_result(run, run_dir, data, n_per_class)
-        save_final_grid(run, run_dir, results_dir)
         gan, manifest = load_run(run_dir)
+        result = collect_result(run, run_dir, data, n_per_class, loaded=(gan, manifest))
+        save_final_grid(run, run_dir, results_dir)
         keep_weights(run, gan, architecture(manifest), weights_root, results_dir)
         write_json(target, result)
         final = result["final"]
