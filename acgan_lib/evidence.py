@@ -729,3 +729,10 @@ def check_not_drowned(image_ratios: dict, label: str = "") -> None:
     check_conclusion(f"{label}the concatenated label is not drowned after training (>= half "
                      "multiply's ratio)", concat >= 0.5 * multiply,
                      f"{concat:.2f} against {multiply:.2f}, {concat / multiply:.0%}")
+
+
+def check_draws_as_asked(model: str, accuracy: float) -> None:
+    """Chapter 2: ``model`` draws the requested digit most of the time (its label accuracy on
+    the chapter's number of generated images per digit is above 50%)."""
+    check_conclusion(f"{model} draws the requested digit most of the time (> 50%)",
+                     accuracy > 0.5, f"{accuracy:.1%}")

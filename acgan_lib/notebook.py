@@ -10,6 +10,12 @@ integration: tiny live demos that only prove the code runs), ``"full"`` on a mac
 and ``"cpu"`` otherwise (demos of a few minutes). ``ACGAN_RUN_MODE`` overrides the choice.
 The chapters' main results never depend on the mode: they come from the shipped checkpoints.
 
+What does change with the mode (demo steps, batch sizes, numbers of generated images, seeds of
+an evaluation) is in one table, :data:`MODE_SIZES`, which the chapters read with
+:func:`mode_sizes`; ``tests/test_run_modes.py`` evaluates every conclusion check whose inputs
+come from it with the sizes of every mode, so that a conclusion that holds at CI's sizes and
+not at a reader's fails a test, not the reader's build.
+
 :func:`glue` is myst-nb's ``glue`` when myst-nb is installed (building the book), so that the
 prose can quote computed numbers with ``{glue:text}`name```; elsewhere (Colab, plain Jupyter)
 it prints the value, so a reader still sees the number the sentence refers to.
@@ -49,6 +55,82 @@ def run_mode(environ: dict | None = None, gpu: bool | None = None) -> str:
     if _truthy(environ.get("CI")):
         return "smoke"
     return "full" if (has_gpu() if gpu is None else gpu) else "cpu"
+
+
+#: Everything that changes with the run mode, chapter by chapter (by notebook name), mode by
+#: mode: the one table the notebooks read (:func:`mode_sizes`) and the tests check every
+#: mode's conclusions with. Chapters 1, 4 and 5 keep their few sizes in their notebooks: no
+#: conclusion check of theirs depends on them (``tests/test_run_modes.py`` still runs one
+#: training step of each of their ``full`` sizes).
+MODE_SIZES: dict[str, dict[str, dict]] = {
+    "02_cgan_concat": {
+        # demo: the live training run; fallback_steps: trained only if no checkpoint ships;
+        # eval_per_class: generated images per digit for label accuracy
+        "smoke": dict(demo=dict(epochs=2, steps_per_epoch=5, batch_size=32, jit_compile=False),
+                      fallback_steps=5, eval_per_class=30),
+        "cpu": dict(demo=dict(epochs=6, steps_per_epoch=50, batch_size=64, jit_compile=True),
+                    fallback_steps=300, eval_per_class=100),
+        "full": dict(demo=dict(epochs=10, steps_per_epoch=100, batch_size=64, jit_compile=True),
+                     fallback_steps=2000, eval_per_class=500),
+    },
+    "03_multiply_vs_concat": {
+        # live: the experiment trained in front of the reader; measure: label-dependence sizes
+        "smoke": dict(live=dict(rounds=1, steps=5, batch_size=32, seeds=(0,), n=10,
+                                xla=False, fallback_steps=5),
+                      measure=dict(init_seeds=2, init_pairs=100, pairs=200)),
+        "cpu": dict(live=dict(rounds=4, steps=100, batch_size=64, seeds=(0,), n=100,
+                              xla=True, fallback_steps=300),
+                    measure=dict(init_seeds=5, init_pairs=300, pairs=1000)),
+        "full": dict(live=dict(rounds=6, steps=300, batch_size=64, seeds=(0, 1, 2), n=100,
+                               xla=True, fallback_steps=2000),
+                     measure=dict(init_seeds=5, init_pairs=500, pairs=2000)),
+    },
+    "06_evaluation": {
+        # n_per_class: the comparison table's generated images per digit; fallback_*: a model
+        # trained here only if no checkpoint ships; spread_*: exercise 6.3's evaluation draws
+        # (sizes per digit, capped at the held-out set's smallest digit, and seeds 0, 1, ...)
+        "smoke": dict(n_per_class=30, fallback_steps=5, fallback_xla=False,
+                      spread_sizes=(10, 25), spread_seeds=3),
+        "cpu": dict(n_per_class=100, fallback_steps=300, fallback_xla=True,
+                    spread_sizes=(25, 50, 100), spread_seeds=5),
+        "full": dict(n_per_class=500, fallback_steps=2000, fallback_xla=True,
+                     spread_sizes=(25, 50, 100, 500), spread_seeds=5),
+    },
+    "07_training_fast": {
+        # bench: what to time, (batch size, XLA, mixed precision); run: the checkpoint,
+        # TensorBoard and tf.distribute demos (XLA off in smoke runs: compiling costs more
+        # than the few steps they take)
+        "smoke": dict(bench=dict(steps=3, configs=((32, False, False), (32, True, False))),
+                      run=dict(steps_per_epoch=3, batch_size=32, jit_compile=False)),
+        "cpu": dict(bench=dict(steps=30, configs=((64, False, False), (64, True, False),
+                                                  (256, True, False))),
+                    run=dict(steps_per_epoch=20, batch_size=64, jit_compile=True)),
+        "full": dict(bench=dict(steps=100, configs=((64, False, False), (64, True, False),
+                                                    (256, True, False), (256, True, True),
+                                                    (1024, True, True))),
+                     run=dict(steps_per_epoch=200, batch_size=256, jit_compile=True)),
+    },
+    "08_claims": {
+        # pairs: image pairs per label-dependence measurement
+        "smoke": dict(pairs=300),
+        "cpu": dict(pairs=1000),
+        "full": dict(pairs=2000),
+    },
+}
+
+
+def mode_sizes(chapter: str, mode: str | None = None) -> dict:
+    """``chapter``'s sizes (:data:`MODE_SIZES`) in run ``mode`` (default: :func:`run_mode`),
+    as a fresh copy that the notebook may change."""
+    import copy
+
+    if chapter not in MODE_SIZES:
+        raise ValueError(f"no run-mode sizes for {chapter!r}; MODE_SIZES has "
+                         f"{', '.join(MODE_SIZES)}")
+    mode = run_mode() if mode is None else mode
+    if mode not in RUN_MODES:
+        raise ValueError(f"{mode!r} is not a run mode; use one of {', '.join(RUN_MODES)}")
+    return copy.deepcopy(MODE_SIZES[chapter][mode])
 
 
 def glue(name: str, value, display: bool = False) -> None:
