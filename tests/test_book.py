@@ -83,6 +83,15 @@ def test_references_are_in_the_bibliography():
 
 
 # ------------------------------------------------------------------------------ notebooks
+def test_every_reference_links_to_the_work():
+    """A reader can open every cited work: each bibliography entry has a URL."""
+    text = (ROOT / "references.bib").read_text()
+    entries = re.findall(r"^@\w+\{(\w+),(.*?)^\}", text, re.M | re.S)
+    assert len(entries) >= len(REQUIRED_REFERENCES)
+    missing = [key for key, body in entries if not re.search(r"^\s*url\s*=", body, re.M)]
+    assert not missing, f"references.bib entries without a url: {missing}"
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_conventions(path):
     nb = _committed_notebook(path)
