@@ -363,3 +363,18 @@ def test_the_instructors_guide_states_measured_run_times():
         parts = re.findall(r"(\d+) of `([\w-]+)`", runs)
         assert parts, (label, runs)
         assert round(sum(int(n) * minutes[m] for n, m in parts)) == int(stated), label
+
+
+def test_the_instructors_guide_states_the_shipped_budgets():
+    """The Colab section names the shipped models trained at the article's budget (the
+    manifests decide which: tests/test_pretrained.py), and no other."""
+    from acgan_lib.pretrained import ARTICLE_BUDGET_NAMES, SHIPPED_NAMES
+
+    guide = (ROOT / "book" / "instructors.md").read_text()
+    section = guide.split("## Running the course on Colab with a class")[1].split("\n## ")[0]
+    sentence = re.search(r"shipped checkpoints, trained on.*?records its command", section,
+                         re.S).group(0)
+    article = sentence.split("at the article's")[0]
+    assert set(re.findall(r"`([\w-]+)`", article)) == set(ARTICLE_BUDGET_NAMES)
+    assert set(ARTICLE_BUDGET_NAMES) <= set(SHIPPED_NAMES)
+    assert "20 epochs at batch 256" in sentence and "2 epochs at batch 64" in sentence
