@@ -24,6 +24,8 @@ checker                                   what the student writes
 :func:`check_generator`                   a generator model, or a function that builds one
 :func:`check_conditioning_layer`          ``condition(noise, labels) -> (n, d)``
 :func:`check_auxiliary_loss`              ``auxiliary_loss(class_logits, labels) -> scalar``
+:func:`check_accuracy_verdict`            ``accuracy_verdict(accuracy, real_accuracy,
+                                          n_images) -> "below" | "within" | "above"``
 :func:`check_generator_update`            ``generator_update(generator, discriminator,
                                           g_optimizer, noise, labels) -> loss``, or a
                                           ``ConditionalGAN`` subclass
@@ -42,7 +44,7 @@ from acgan_lib.exercises._common import FAIL, NOTE, PASS, CheckResult
 from acgan_lib.exercises.chapter1 import check_scaling
 from acgan_lib.exercises.chapter2 import check_generator
 from acgan_lib.exercises.chapter3 import check_conditioning_layer
-from acgan_lib.exercises.chapter4 import check_auxiliary_loss
+from acgan_lib.exercises.chapter4 import check_accuracy_verdict, check_auxiliary_loss
 from acgan_lib.exercises.chapter5 import check_generator_update
 from acgan_lib.exercises.chapter6 import check_label_accuracy
 from acgan_lib.exercises.chapter7 import check_distributed_loss
@@ -53,6 +55,7 @@ CHECKERS = {
     "check_generator": check_generator,
     "check_conditioning_layer": check_conditioning_layer,
     "check_auxiliary_loss": check_auxiliary_loss,
+    "check_accuracy_verdict": check_accuracy_verdict,
     "check_generator_update": check_generator_update,
     "check_label_accuracy": check_label_accuracy,
     "check_distributed_loss": check_distributed_loss,

@@ -1,4 +1,5 @@
-"""Chapter 4's checker: the ACGAN's auxiliary loss."""
+"""Chapter 4's checkers: the ACGAN's auxiliary loss, and a label accuracy read against real
+digits."""
 
 from __future__ import annotations
 
@@ -136,6 +137,45 @@ def check_auxiliary_loss(auxiliary_loss: Callable, verbose: bool = True) -> Chec
                            "let the loss apply the softmax: from_logits=True.")
         else:
             result.ok("exact for very confident logits too (numerically stable)")
+    except _StudentError:
+        pass
+    return _finish(result, verbose)
+
+
+def check_accuracy_verdict(accuracy_verdict: Callable, verbose: bool = True) -> CheckResult:
+    """Check ``accuracy_verdict(accuracy, real_accuracy, n_images)``: ``"below"``,
+    ``"within"`` or ``"above"`` the real digits' band, ``real_accuracy`` plus or minus two
+    binomial standard errors, ``2 * sqrt(p * (1 - p) / n_images)``
+    (:func:`acgan_lib.evidence.real_band`). Above the band is not better: the generated
+    digits are easier to read than real ones."""
+    result = CheckResult("check_accuracy_verdict")
+    fn = "Your function"
+    p, n = 0.9928, 5000
+    se = (p * (1 - p) / n) ** 0.5
+    cases = [(0.9994, "above"), (0.9930, "within"), (p + 1.5 * se, "within"),
+             (p - 1.5 * se, "within"), (p + 2.5 * se, "above"), (0.9864, "below"),
+             (p - 2.5 * se, "below")]
+    try:
+        for accuracy, expected in cases:
+            out = _call(result, fn, accuracy_verdict, accuracy, p, n)
+            if out == expected:
+                continue
+            if expected == "above" and out == "within":
+                result.problem(f"{accuracy:.2%} is above the band, yet your function says "
+                               "'within': a score above real digits' is not a pass.",
+                               "the band has an upper edge too: p + 2 * se.")
+            elif abs(accuracy - p) > se and out == "within" or \
+                    abs(accuracy - p) < 2 * se and out != "within":
+                result.problem(f"For {accuracy:.3%} (real {p:.2%}, {n:,} images) your "
+                               f"function says {out!r}; expected {expected!r}.",
+                               "two standard errors each side, se = sqrt(p * (1 - p) / n).")
+            else:
+                result.problem(f"For {accuracy:.3%} your function returned {out!r}; "
+                               f"expected {expected!r}.",
+                               "return one of 'below', 'within', 'above'.")
+            raise _StudentError
+        result.ok("within two standard errors of the real digits' score: 'within'")
+        result.ok("above the band: 'above' (easier than real digits), not a pass")
     except _StudentError:
         pass
     return _finish(result, verbose)
