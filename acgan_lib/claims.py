@@ -5,7 +5,8 @@ The article says its ACGAN has "only 0.4M parameters, almost the same as DCGAN, 
 CGAN". Counting needs the networks: the article's own (:mod:`acgan_lib.article`), the same
 networks without their label parts (a DCGAN with the article's layers), the course's
 convolutional CGAN, and the MLP CGAN of Mirza & Osindero (2014), whose MNIST model is built
-here from the paper's description (:func:`mirza_osindero_cgan`).
+here from the paper's description (:func:`mirza_osindero_cgan`). Chapter 8 judges every claim
+with one of :data:`VERDICTS`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,19 @@ import keras
 from acgan_lib import article
 from acgan_lib.catalogue import build_gan
 from acgan_lib.validation import NUM_CLASSES
+
+#: The verdicts chapter 8 gives, each with its one-line meaning, in the order its introduction
+#: lists them; a verdict that needs a qualifier ("at both budgets", "on Keras 2 only") says it
+#: beside the word, never with a new word.
+VERDICTS: dict[str, str] = {
+    "holds": "the measurement agrees with the claim",
+    "holds with a caveat": "it agrees only where the verdict says (one version, some "
+                           "settings, one metric), and not elsewhere",
+    "holds for a different reason": "the claim is right, but the reason the article gives is "
+                                    "not",
+    "fails": "the measurement contradicts it",
+    "not settled": "this course has not measured it well enough to say",
+}
 
 #: The article's layers that exist only because of the label: the generator's embedding and
 #: the discriminator's class head. A DCGAN with the article's layers is the rest.
@@ -79,3 +93,27 @@ def parameter_counts() -> dict[str, dict[str, int]]:
     }
     return {name: {"generator": g, "discriminator": d, "total": g + d}
             for name, (g, d) in pairs.items()}
+
+
+def layer_counts(model: keras.Model) -> dict[str, int]:
+    """The weights of each layer of ``model`` that has any, by layer name."""
+    return {layer.name: layer.count_params() for layer in model.layers if layer.count_params()}
+
+
+def label_input_gap() -> dict[str, int]:
+    """Where the course's convolutional CGAN (``cgan-concat``) has more weights than the
+    article's ACGAN: ``generator_input``, the generator's first dense layer, which reads the
+    one-hot label as 10 more inputs, less the ACGAN's label embedding; ``discriminator``, the
+    CGAN discriminator's label embedding and extra input channel, less the ACGAN's class head;
+    and ``total``."""
+    k3 = article.load_keras("keras3")
+    acgan_g = layer_counts(article.build_article_generator(k3))
+    acgan_d = article.build_article_discriminator(k3).count_params()
+    cgan = build_gan("cgan-concat", jit_compile=False)
+    cgan_g = layer_counts(cgan.generator)
+    generator_input = cgan_g["dense"] - acgan_g["dense_relu"] - acgan_g["embedding"]
+    discriminator = cgan.discriminator.count_params() - acgan_d
+    rest = sum(cgan_g.values()) - sum(acgan_g.values()) - generator_input
+    return {"generator_input": generator_input, "generator_rest": rest,
+            "discriminator": discriminator,
+            "total": generator_input + rest + discriminator}

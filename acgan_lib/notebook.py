@@ -110,12 +110,6 @@ MODE_SIZES: dict[str, dict[str, dict]] = {
                                                     (1024, True, True))),
                      run=dict(steps_per_epoch=200, batch_size=256, jit_compile=True)),
     },
-    "08_claims": {
-        # pairs: image pairs per label-dependence measurement
-        "smoke": dict(pairs=300),
-        "cpu": dict(pairs=1000),
-        "full": dict(pairs=2000),
-    },
 }
 
 

@@ -41,7 +41,6 @@ NOTEBOOKS = ROOT / "notebooks"
 #: depends on them (chapter 4: its live demo; chapter 5: how many article steps it observes).
 OWN_TABLES = {"04_acgan": ("DEMO",), "05_trainable_freezing": ("SIZE",)}
 #: The name under which each chapter in MODE_SIZES keeps its sizes.
-SIZES_NAME = {"08_claims": None}  # chapter 8 reads its one size, PAIRS, directly
 
 
 def _cells(chapter: str) -> list[dict]:
@@ -103,10 +102,7 @@ def test_every_chapter_has_the_same_sizes_in_every_mode():
 @pytest.mark.parametrize("chapter", sorted(MODE_SIZES))
 def test_the_notebooks_take_their_sizes_from_the_table(chapter, mode, monkeypatch):
     namespace = setup(chapter, mode, monkeypatch)
-    if chapter == "08_claims":
-        assert namespace["PAIRS"] == MODE_SIZES[chapter][mode]["pairs"]
-    else:
-        assert namespace["SIZES"] == MODE_SIZES[chapter][mode]
+    assert namespace["SIZES"] == MODE_SIZES[chapter][mode]
 
 
 def test_no_notebook_keeps_its_own_table_of_sizes_per_mode():
