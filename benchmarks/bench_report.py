@@ -43,10 +43,18 @@ def cpu_table(cpu: dict) -> str:
 def _yes(flag) -> str:
     return "-" if flag is None else ("yes" if flag else "NO")
 
+#: The package's copy, which chapter 7 reads (also from an installed wheel).
+PACKAGE_COPY = HERE.parent / "acgan_lib" / "results" / "benchmarks.json"
+
+
 def write_outputs(results: dict, out_dir: Path) -> None:
-    """``results.json`` and the ``RESULTS.md`` rendered from it (each written atomically)."""
+    """``results.json`` and the ``RESULTS.md`` rendered from it (each written atomically);
+    written to the committed ``benchmarks/``, ``results.json`` goes to the package too."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    write_text(out_dir / "results.json", json.dumps(results, indent=1) + "\n")
+    text = json.dumps(results, indent=1) + "\n"
+    write_text(out_dir / "results.json", text)
+    if out_dir.resolve() == HERE:
+        write_text(PACKAGE_COPY, text)
     write_text(out_dir / "RESULTS.md", render_markdown(results))
 
 

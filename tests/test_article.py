@@ -158,6 +158,20 @@ def test_bad_arguments_get_clear_errors(images_labels):
             article.load_keras("keras2")
 
 
+def test_a_retrace_reads_trainable_again_on_keras3_only(keras3, keras2, images_labels):
+    """Keras 3 reads ``trainable`` when it traces the step: after a freeze, a new batch size
+    (a retrace) does not train, a batch size traced before the freeze still does; the warning
+    for a changed trainable state is unreachable in its source (chapter 5)."""
+    from acgan_lib.evidence import freezing_claims
+
+    assert [r["batch_size"] for r in keras3["retrace"]] == [16, 16, 8, 4, 16]
+    freezing_claims.check_retrace(keras3, keras2)
+    images, labels = images_labels
+    freezing_claims.check_source(freezing.keras3_source(),
+                                 freezing.changed_state_warning(images[:8], labels[:8]))
+    assert "| 3 | 8 | yes |" in freezing.retrace_table([keras3, keras2])
+
+
 def test_when_each_keras_reads_trainable(keras3, keras2, images_labels):
     """Keras 2: at compile. Keras 3: when a training function is built (first train_on_batch or
     fit after compile), kept while that function is reused."""

@@ -36,6 +36,15 @@ def test_results_md_is_generated_from_results_json(bench, results):
     assert (BENCH / "RESULTS.md").read_text() == bench.render_markdown(results)
 
 
+def test_the_package_ships_the_same_results(bench):
+    """Chapter 7 reads the package's copy (acgan_lib/results/benchmarks.json), which the
+    benchmark writes with results.json: the two are the same bytes."""
+    from acgan_lib.evidence.benchmarks import BENCHMARKS
+
+    assert bench.PACKAGE_COPY.read_bytes() == (BENCH / "results.json").read_bytes()
+    assert BENCHMARKS.read_bytes() == bench.PACKAGE_COPY.read_bytes()
+
+
 def test_cpu_section_is_a_side_by_side_measurement(results):
     cpu = results["cpu"]
     contenders = {c["name"]: c for c in cpu["contenders"]}

@@ -9,14 +9,19 @@ moved, what Keras warned and what failed; on Keras 3 in this process, on Keras 2
 (``python -m acgan_lib.freezing --flavour keras2 --json``). :func:`library_step_experiment`
 does the same for the library's ``train_step``, :func:`trainable_orders` finds out *when* a
 Keras version reads ``trainable`` (orders of compile, freeze and train), and the ``*_table``
-functions report it.
+functions report it. :func:`retrace_experiment` trains at several batch sizes after a freeze
+(a retrace reads ``trainable`` again); :func:`keras3_source` and :func:`changed_state_warning`
+read and test the Keras 3 source behind the rule.
 
-A package: ``experiment`` (the measurements), ``reports`` (the tables) and ``runner`` (a flavour
+A package: ``experiment`` (the measurements), ``retrace`` (the Keras 3 rule at the level of
+its source), ``reports`` (the tables) and ``runner`` (a flavour
 here or in a subprocess; ``python -m acgan_lib.freezing``); every name is importable from here.
 """
 
 from acgan_lib.freezing.experiment import (ACTIONS, ORDERS, default_batch,
                                            explicit_step_experiment, library_step_experiment,
                                            run_article_pattern, trainable_orders)
+from acgan_lib.freezing.retrace import (RETRACE_CALLS, changed_state_warning, keras3_source,
+                                        retrace_experiment, retrace_table)
 from acgan_lib.freezing.reports import calls_table, markdown_table, orders_table, problems_table
 from acgan_lib.freezing.runner import freezing_experiment, main

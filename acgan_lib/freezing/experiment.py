@@ -21,6 +21,7 @@ from acgan_lib.article import (ARTICLE_LOSSES, BETA_1, CALLS, LATENT_DIM, LEARNI
                                ArticleBaseline, Observer, build_article_discriminator,
                                build_article_generator, load_keras)
 from acgan_lib.data import load_mnist, scale_images
+from acgan_lib.freezing.retrace import retrace_experiment
 from acgan_lib.instrument import checksum, measuring_updates, moved, snapshot
 from acgan_lib.validation import NUM_CLASSES, shorten
 
@@ -315,7 +316,8 @@ ORDERS = (("compile", "freeze", "train"),
           ("compile", "freeze", "train", "unfreeze", "train"),
           ("compile", "train", "freeze", "compile", "train"),
           ("compile", "train", "freeze", "fit"))
-ACTIONS = ("compile", "freeze", "unfreeze", "train", "fit")
+#: ``train_half``: ``train_on_batch`` on half the batch, a new batch shape (a retrace).
+ACTIONS = ("compile", "freeze", "unfreeze", "train", "train_half", "fit")
 
 
 def trainable_orders(keras: ModuleType, images: np.ndarray, labels: np.ndarray,
@@ -328,7 +330,7 @@ def trainable_orders(keras: ModuleType, images: np.ndarray, labels: np.ndarray,
     """
     for order in orders:
         unknown = [a for a in order if a not in ACTIONS]
-        if unknown or not any(a in ("train", "fit") for a in order):
+        if unknown or not any(a in ("train", "train_half", "fit") for a in order):
             raise ValueError(f"an order is a sequence of {', '.join(ACTIONS)} with at least "
                              f"one train or fit; got {order!r}")
     x = np.asarray(images, np.float32)
@@ -353,12 +355,15 @@ def _last_call_moved(keras: ModuleType, x, targets, order, seed: int) -> dict:
         if action == "compile":
             d.compile(optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
                       loss=ARTICLE_LOSSES)
-        elif action in ("train", "fit"):
+        elif action in ("train", "train_half", "fit"):
             before = snapshot(params)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 if action == "train":
                     d.train_on_batch(x, targets)
+                elif action == "train_half":
+                    half = len(x) // 2
+                    d.train_on_batch(x[:half], [t[:half] for t in targets])
                 else:
                     d.fit(x, targets, batch_size=len(x), epochs=1, verbose=0)
             moved_last = moved(before, snapshot(params)) > 0
@@ -393,6 +398,7 @@ def run_here(flavour: str, images: np.ndarray, labels: np.ndarray, steps: int,
         "article": article,
         "explicit": explicit_step_experiment(keras, images, labels, steps, batch_size, seed),
         "orders": trainable_orders(keras, images[:batch_size], labels[:batch_size], seed=seed),
+        "retrace": retrace_experiment(keras, images[:batch_size], labels[:batch_size], seed),
     }
 
 
