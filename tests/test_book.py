@@ -514,3 +514,9 @@ def test_the_smoke_build_concludes_nothing_from_a_smoke_sized_run(stem):
                 problems.append(f"{sized}: {sentence}")
     assert not problems, f"{stem}: sentences that quote mode-sized numbers without saying " \
         "they are this build's, or conclude from them:\n  " + "\n  ".join(problems)
+
+
+def test_the_readme_lists_every_chapter():
+    readme = (ROOT / "README.md").read_text()
+    missing = [p.name for p in NOTEBOOKS if f"(notebooks/{p.name})" not in readme]
+    assert not missing, f"README.md's chapter table lacks {missing}"
