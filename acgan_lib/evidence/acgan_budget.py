@@ -84,6 +84,7 @@ def article_budget_facts(study: dict | None = None) -> Facts:
     missed = [t for t, v in fid_targets.items() if not v.met]
     fid_target = fid_targets[FRECHET_TARGET]
     g["acgan_miss"] = f"{fid_target.shortfall:.2f}"
+    g["fid_bar"] = f"{fid_target.bar:.2f}"  # the CGANs' best mean: the same for every model
     collapses = [_collapse(r) for r in runs]
     digits = [{r["diversity_lowest_digit"] for r in c["before"]} for c in collapses]
     # one epoch per seed, in seed order (not a set: two seeds may end at the same epoch)
@@ -102,6 +103,7 @@ def article_budget_facts(study: dict | None = None) -> Facts:
     g["long_seed_factor"] = f"{long_seed_factor:.1f}"
     concat_fid = long_cgan["cgan-concat"]["frechet_distance"]
     g["concat_seed_factor"] = f"{concat_fid.high / concat_fid.low:.1f}"
+    g["concat_fid_std"] = f"{concat_fid.std:.2f}"
     first_two = concat_fid.values[:2]  # what two seeds said about cgan-concat
     g["concat_first_pct"] = f"{max(first_two) / min(first_two) - 1:.0%}"
     concat_2 = [_at_epoch(c, 2) for c in arm_runs("cgan-concat", LONG, study)]

@@ -29,14 +29,10 @@ def recipe_facts(long: Facts, model: str = RECIPE, prefix: str = "recipe",
     g[f"{prefix}_fid_met"] = f"{fid.runs_met} of {n}"
     g[f"{prefix}_fid_cut"] = f"{long.long_fid.mean / fid.value.mean:.1f}"
     g[f"{prefix}_seed_factor"] = f"{fid.value.high / fid.value.low:.1f}"
-    if prefix == "recipe":  # the same for every recipe: glued once (a key glued twice fails
-        g["fid_bar"] = f"{fid.bar:.2f}"  # the book build)
     reach = {x: images_to_reach(model, "label_accuracy", x, LONG, study) for x in (0.9, 0.99)}
     vs_concat = {k: contrast(k, model, "cgan-concat", LONG, study) for k in METRICS}
     g[f"{prefix}_lead"] = f"{100 * vs_concat['label_accuracy'].difference:.1f}"
     beaten = [x for x in long.concat_fid.values if x > fid.value.low]
-    if prefix == "recipe":
-        g["concat_fid_std"] = f"{long.concat_fid.std:.2f}"
     return Facts(values=values, runs=runs, n=n, targets=t, missed=missed, fid=fid,
                  reach=reach, vs_concat=vs_concat, beaten=beaten, long=long, glued=g)
 
