@@ -43,3 +43,7 @@ __version__ = "0.2.0"
 
 #: Where the course lives; Colab install cells and the book's launch buttons use this URL.
 REPOSITORY_URL = "https://github.com/acgan-course/conditional-gans"
+
+#: The git tag of this version: the Colab install cells, the notebooks' Colab badges and the
+#: book's launch buttons all open this tag, so a reader runs the code the page was built from.
+RELEASE_TAG = f"v{__version__}"

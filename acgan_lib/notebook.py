@@ -143,9 +143,9 @@ def glue(name: str, value, display: bool = False) -> None:
 
 def install_requirement() -> str:
     """The pip requirement for this course version: the repository at its release tag."""
-    from acgan_lib import REPOSITORY_URL, __version__
+    from acgan_lib import RELEASE_TAG, REPOSITORY_URL
 
-    return f"acgan_lib @ git+{REPOSITORY_URL}@v{__version__}"
+    return f"acgan_lib @ git+{REPOSITORY_URL}@{RELEASE_TAG}"
 
 
 #: Chapters that also compare with Keras 2 (the ``tf-keras`` package) and install it on Colab.
@@ -179,22 +179,40 @@ def colab_install_source(keras2: bool = False) -> str:
     return "\n".join(lines)
 
 
+def colab_badge_pattern():
+    """The Colab badge's link to a notebook of this repository, at whatever branch or tag."""
+    import re
+
+    from acgan_lib import REPOSITORY_URL
+
+    repo = re.escape(REPOSITORY_URL.removeprefix("https://github.com/"))
+    return re.compile(rf"(colab\.research\.google\.com/github/{repo}/blob/)[^/\s)]+/")
+
+
 def sync_install_cells(notebooks) -> list:
-    """Rewrite the install cell of each notebook to :func:`colab_install_source`; returns the
-    notebooks that changed. Run it after changing ``acgan_lib.__version__``::
+    """Rewrite the install cell of each notebook to :func:`colab_install_source`, and point its
+    Colab badge at :data:`acgan_lib.RELEASE_TAG`; returns the notebooks that changed. Run it
+    after changing ``acgan_lib.__version__``::
 
         python -m acgan_lib.notebook notebooks/*.ipynb
     """
     import json
     from pathlib import Path
 
+    from acgan_lib import RELEASE_TAG
+
+    badge = colab_badge_pattern()
     changed = []
     for path in map(Path, notebooks):
-        wanted = colab_install_source(keras2=path.stem in KERAS2_CHAPTERS)
         nb = json.loads(path.read_text())
-        first = nb["cells"][0]
-        if "".join(first["source"]) != wanted:
-            first["source"] = wanted.splitlines(keepends=True)
+        before = json.dumps(nb["cells"])
+        wanted = colab_install_source(keras2=path.stem in KERAS2_CHAPTERS)
+        nb["cells"][0]["source"] = wanted.splitlines(keepends=True)
+        for cell in nb["cells"]:
+            if cell["cell_type"] == "markdown":
+                text = badge.sub(rf"\g<1>{RELEASE_TAG}/", "".join(cell["source"]))
+                cell["source"] = text.splitlines(keepends=True)
+        if json.dumps(nb["cells"]) != before:
             path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
             changed.append(path)
     return changed

@@ -35,9 +35,9 @@ def config() -> dict:
 
 
 def colab_url(notebook: Path) -> str:
-    """Where Colab opens ``notebook`` (a path in this checkout) from the repository's main."""
+    """Where Colab opens ``notebook`` (a path in this checkout) at this version's release tag."""
     repo = acgan_lib.REPOSITORY_URL.removeprefix("https://github.com/")
-    return f"{COLAB}/github/{repo}/blob/main/{notebook.resolve().relative_to(ROOT).as_posix()}"
+    return f"{COLAB}/github/{repo}/blob/{acgan_lib.RELEASE_TAG}/{notebook.resolve().relative_to(ROOT).as_posix()}"
 
 
 def toc_files() -> list[str]:

@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 import acgan_lib
-from acgan_lib.notebook import KERAS2_CHAPTERS, colab_install_source, run_mode
+from acgan_lib.notebook import KERAS2_CHAPTERS, colab_install_source, run_mode, sync_install_cells
 from book_pages import COLAB, NOTEBOOKS, ROOT, colab_url, has_math, source, toc_files, toc_pages
 from book_pages import config as book_config
 
@@ -50,11 +50,30 @@ def test_config_points_to_the_repository():
     assert config["author"] == "The course authors"
     assert config["only_build_toc_files"] is True
     assert config["repository"]["url"] == acgan_lib.REPOSITORY_URL
-    assert config["repository"]["branch"] == "main"
-    assert config["repository"]["path_to_book"] == ""  # launch links: .../blob/main/notebooks/...
+    # launch buttons and badges open the notebooks of this version, not whatever main holds now
+    assert config["repository"]["branch"] == acgan_lib.RELEASE_TAG
+    assert config["repository"]["path_to_book"] == ""  # launch links: .../blob/<tag>/notebooks/...
     assert config["launch_buttons"]["colab_url"] == COLAB
     assert "sphinx_exercise" in config["sphinx"]["extra_extensions"]
     assert config["bibtex_bibfiles"] == ["references.bib"]
+
+
+def test_release_sync_rewrites_the_install_cell_and_the_colab_badge(tmp_path):
+    # A notebook left from an older version (install cell of 0.1.0, badge on main): the
+    # release command brings both to this version's tag, and leaves a current notebook alone.
+    chapter = NOTEBOOKS[1]
+    nb = json.loads(chapter.read_text())
+    old = tmp_path / chapter.name
+    nb["cells"][0]["source"] = ["# an old install cell\n"]
+    text = json.dumps(nb).replace(f"/blob/{acgan_lib.RELEASE_TAG}/", "/blob/main/")
+    old.write_text(text)
+    assert sync_install_cells([old]) == [old]
+    synced = json.loads(old.read_text())
+    assert _text(synced["cells"][0]) == colab_install_source()
+    assert "/blob/main/" not in old.read_text()
+    assert colab_url(chapter).split("/blob/")[1].split("/")[0] == acgan_lib.RELEASE_TAG
+    assert f"/blob/{acgan_lib.RELEASE_TAG}/notebooks/{chapter.name}" in old.read_text()
+    assert sync_install_cells([old]) == []
 
 
 def test_toc_has_numbered_parts_and_every_notebook():
