@@ -35,6 +35,7 @@ One module per concept:
 * ``reproducibility``: what a seed fixes, and what it cannot.
 * ``files``: atomic writes, JSON, SHA-256, versions and the command line for manifests.
 * ``student_edition``: the notebooks and book without solutions, to hand out.
+* ``book_build``: build the book from a copy of the course (student edition, benchmark).
 * ``cli``: ``python -m acgan_lib train|generate|study|ship|compare|...``.
 """
 

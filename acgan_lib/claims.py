@@ -15,6 +15,7 @@ import keras
 
 from acgan_lib import article
 from acgan_lib.catalogue import build_gan
+from acgan_lib.models import LATENT_DIM
 from acgan_lib.validation import NUM_CLASSES
 
 #: The verdicts chapter 8 gives, each with its one-line meaning, in the order its introduction
@@ -42,7 +43,7 @@ def _maxout(x, units: int, pieces: int, name: str):
     return keras.layers.Lambda(lambda t: keras.ops.max(t, axis=-1), name=name)(x)
 
 
-def mirza_osindero_cgan(latent_dim: int = 100) -> tuple[keras.Model, keras.Model]:
+def mirza_osindero_cgan(latent_dim: int = LATENT_DIM) -> tuple[keras.Model, keras.Model]:
     """The MNIST CGAN of Mirza & Osindero (2014, section 4.1), as ``(generator,
     discriminator)``.
 

@@ -14,8 +14,9 @@ import sys
 import threading
 from pathlib import Path
 
-from acgan_lib.data import SOURCES
+from acgan_lib.data import data_options
 from acgan_lib.catalogue import MODEL_SPECS
+from acgan_lib.pretrained import available_pretrained
 
 #: What ``python -m acgan_lib train`` trains when no --model is given: the ACGAN the course
 #: recommends, which in the study's time-to-quality table (benchmarks/RESULTS.md) is among the
@@ -35,13 +36,22 @@ def default_epochs(train_images: int, batch_size: int, steps_per_epoch: int | No
     return max(1, round(DEFAULT_TRAINING_IMAGES / per_epoch)) if per_epoch > 0 else 1
 
 
+def _seed_option() -> argparse.ArgumentParser:
+    """``--seed``, as an argparse parent: the same option for every command that draws."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    return parser
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m acgan_lib", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
+    data, seed = data_options(), _seed_option()
 
-    train = sub.add_parser("train", help="train a CGAN or ACGAN into a run directory "
-                                         "(re-run the same command to resume)")
+    train = sub.add_parser("train", parents=[data, seed],
+                           help="train a CGAN or ACGAN into a run directory "
+                                "(re-run the same command to resume)")
     train.add_argument("--model", default=DEFAULT_MODEL, choices=list(MODEL_SPECS),
                        help=f"the model to train (default: {DEFAULT_MODEL})")
     train.add_argument("--epochs", type=int, default=None,
@@ -52,12 +62,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="default: one pass over the training images")
     train.add_argument("--learning-rate", type=float, default=2e-4)
     train.add_argument("--beta-1", type=float, default=0.5)
-    train.add_argument("--seed", type=int, default=0)
     train.add_argument("--out", default=None, help="run directory (default: runs/<model>)")
-    train.add_argument("--data", default=None,
-                       help="an MNIST .npz in Keras' layout (default: $ACGAN_MNIST_PATH, "
-                            "then Keras' download, then the offline sample)")
-    train.add_argument("--source", default="auto", choices=SOURCES)
     train.add_argument("--no-xla", action="store_true", help="compile without XLA")
     train.add_argument("--fused-upsampling", action=argparse.BooleanOptionalAction, default=True,
                        help="compute each upsampling + convolution of the generator as one "
@@ -74,46 +79,38 @@ def _parser() -> argparse.ArgumentParser:
                        help="deterministic TensorFlow kernels (repeatable on one machine; slower; "
                             "see acgan_lib.reproducibility)")
 
-    gen = sub.add_parser("generate", help="write a sample grid from a run or a shipped model")
+    gen = sub.add_parser("generate", parents=[seed],
+                         help="write a sample grid from a run or a shipped model")
     gen.add_argument("source", help="a run directory or a shipped model's name")
     gen.add_argument("--out", required=True, help="PNG file to write")
-    gen.add_argument("--seed", type=int, default=0)
     gen.add_argument("--per-class", type=int, default=10)
 
-    clf = sub.add_parser("train-classifier",
+    clf = sub.add_parser("train-classifier", parents=[data, seed],
                          help="train the MNIST classifier that the evaluation metrics use")
-    clf.add_argument("--data", default=None, help="an MNIST .npz in Keras' layout (as for train)")
-    clf.add_argument("--source", default="auto", choices=SOURCES)
     clf.add_argument("--out", default="classifier",
                      help="directory for classifier.npz and classifier.json")
     clf.add_argument("--epochs", type=int, default=4)
     clf.add_argument("--batch-size", type=int, default=128)
     clf.add_argument("--learning-rate", type=float, default=1e-3)
-    clf.add_argument("--seed", type=int, default=0)
     clf.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    ship = sub.add_parser("ship", help="evaluate a finished run and copy it into "
-                                       "acgan_lib/pretrained/ as a shipped model")
+    ship = sub.add_parser("ship", parents=[data, seed],
+                          help="evaluate a finished run and copy it into acgan_lib/pretrained/ "
+                               "as a shipped model")
     ship.add_argument("run_dir", help="a finished run directory (weights.npz + manifest.json)")
     ship.add_argument("--name", default=None, help="shipped name (default: the run's model)")
-    ship.add_argument("--data", default=None,
-                      help="MNIST .npz whose test set the metrics use (as for train)")
-    ship.add_argument("--source", default="auto", choices=SOURCES)
     ship.add_argument("--dest", default=None, help="default: the package's pretrained/ folder")
     ship.add_argument("--n-per-class", type=int, default=500)
-    ship.add_argument("--seed", type=int, default=0)
 
-    cmp_ = sub.add_parser("compare", help="evaluate every shipped model (and run directories) "
-                                          "and write a comparison table and figures")
+    cmp_ = sub.add_parser("compare", parents=[data, seed],
+                          help="evaluate every shipped model (and run directories) and write a "
+                               "comparison table and figures")
     cmp_.add_argument("run_dirs", nargs="*", help="finished run directories to add")
     cmp_.add_argument("--out", default="comparison", help="directory for the table and figures")
-    cmp_.add_argument("--models", nargs="*", default=None,
+    cmp_.add_argument("--models", nargs="*", default=None, choices=available_pretrained(),
                       help="shipped models to include (default: all shipped)")
-    cmp_.add_argument("--data", default=None, help="MNIST .npz (as for train)")
-    cmp_.add_argument("--source", default="auto", choices=SOURCES)
     cmp_.add_argument("--n-per-class", type=int, default=100,
                       help="generated (and real) images per digit")
-    cmp_.add_argument("--seed", type=int, default=0)
     cmp_.add_argument("--no-fidelity", action="store_true",
                       help="skip precision, recall, coverage, intra-class FD and CAS (CAS trains "
                            "a classifier per model: about a minute each on a CPU)")

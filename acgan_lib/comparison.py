@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from acgan_lib.data import NUM_CLASSES, MnistData
-from acgan_lib.evaluation import METRIC_COLUMNS, evaluate_generator, evaluate_real, real_set
+from acgan_lib.evaluation import METRIC_COLUMNS, evaluate_generator, evaluate_real, held_out_split
 from acgan_lib.fidelity import FIDELITY_COLUMNS, fidelity_real, fidelity_scores
 from acgan_lib.files import write_json, write_text
 
@@ -38,7 +38,7 @@ def compare_models(names: list[str] | None = None, run_dirs: list[str | os.PathL
     from acgan_lib.runs import check_run_dir, load_run  # runs -> curves -> evaluation
 
     run_dirs = [check_run_dir(d) for d in run_dirs]  # fail before any evaluation
-    data, _ = real_set(data)
+    data, _ = held_out_split(data)
     rows = []
     if include_real:
         rows.append({"name": "real digits (reference)", "kind": "real data", "steps": None,

@@ -28,7 +28,7 @@ import keras
 import numpy as np
 
 from acgan_lib.models import latent_dim_of
-from acgan_lib.validation import check_positive_int
+from acgan_lib.validation import NUM_CLASSES, check_positive_int
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ def _run(model: keras.Model, noise: np.ndarray, labels: np.ndarray, batch_size: 
 
 
 def label_dependence(generator: keras.Model, pairs: int = 1000, seed: int = 0,
-                     layer: str | None = None, num_classes: int = 10,
+                     layer: str | None = None, num_classes: int = NUM_CLASSES,
                      batch_size: int = 500) -> LabelDependence:
     """Compare how much the output changes when only the label changes vs only the noise.
 

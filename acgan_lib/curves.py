@@ -222,7 +222,7 @@ def read_curve(run_dir: str | os.PathLike) -> list[dict]:
     return read_json(path) if path.is_file() else []
 
 
-def first_reaching(rows: list[dict], key: str, threshold: float) -> dict | None:
+def first_row_reaching(rows: list[dict], key: str, threshold: float) -> dict | None:
     """The first row whose ``key`` is at least ``threshold`` (``None`` if no row reaches it)."""
     for row in rows:
         value = row.get(key)

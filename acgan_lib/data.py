@@ -15,13 +15,14 @@ message says how to get MNIST. The returned :class:`MnistData` says which source
 
 from __future__ import annotations
 
+import argparse
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from acgan_lib.validation import NUM_CLASSES, check_images, check_labels, check_positive_int
+from acgan_lib.validation import NUM_CLASSES, check_batch_size, check_images, check_labels
 
 ENV_PATH = "ACGAN_MNIST_PATH"
 ENV_OFFLINE = "ACGAN_OFFLINE"
@@ -176,6 +177,18 @@ def load_mnist(path: str | os.PathLike | None = None, source: str = "auto",
     return data
 
 
+def data_options() -> argparse.ArgumentParser:
+    """The ``--data`` and ``--source`` options of every command that loads MNIST, as an argparse
+    parent (``parents=[data_options()]``), so they mean the same everywhere."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--data", default=None,
+                        help="an MNIST .npz in Keras' layout (default: $ACGAN_MNIST_PATH, then "
+                             "Keras' download, then the offline sample)")
+    parser.add_argument("--source", default="auto", choices=SOURCES,
+                        help="where MNIST comes from (default: auto, the order above)")
+    return parser
+
+
 def scale_images(images: np.ndarray) -> np.ndarray:
     """uint8 pixels in [0, 255] -> float32 ``(n, 28, 28, 1)`` in [-1, 1], the range of ``tanh``."""
     images = np.asarray(images)
@@ -215,12 +228,7 @@ def make_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int = 256,
         images = scale_images(images)
     images = check_images(images, name="images")
     labels = check_labels(labels, n=len(images))
-    check_positive_int(batch_size, "batch_size")
-    if drop_remainder and batch_size > len(images):
-        raise ValueError(
-            f"batch_size {batch_size} is larger than the dataset ({len(images)} images), so "
-            f"no full batch exists; use a batch size of at most {len(images)}."
-        )
+    check_batch_size(batch_size, len(images) if drop_remainder else None)
     ds = tf.data.Dataset.from_tensor_slices((images, labels.astype(np.int32))).cache()
     if shuffle:
         ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)

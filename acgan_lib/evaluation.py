@@ -319,7 +319,9 @@ def _evaluate_images(images, labels, real_images, real_labels, classifier) -> di
     return result
 
 
-def real_set(data: MnistData | None):
+def held_out_split(data: MnistData | None) -> tuple[MnistData, str]:
+    """``data`` (MNIST, loaded if None) and the name of the split that held-out scores read:
+    ``"test"``, or ``"held-out"`` for the offline sample (which has no test split of its own)."""
     data = data if data is not None else load_mnist(verbose=False)
     held_out = "held-out" if data.source == "sample" else "test"
     return data, held_out
@@ -349,7 +351,7 @@ def evaluate_generator(generator, data: MnistData | None = None, n_per_class: in
     ``aux_label_accuracy_real`` (its auxiliary classifier on all of ``data.x_test``), and
     what was used (``n_per_class``, ``seed``, ``real_images``).
     """
-    data, held_out = real_set(data)
+    data, held_out = held_out_split(data)
     real_images, real_labels = select_per_class(  # first: it checks n_per_class
         data.x_test, data.y_test, n_per_class, seed, what=f"the {held_out} set of {data.source}")
     images, labels = generate_per_class(generator, n_per_class, seed)
@@ -370,7 +372,7 @@ def evaluate_real(data: MnistData | None = None, n_per_class: int = 100, seed: i
     :func:`evaluate_generator` uses (same ``seed``): the best a generator can hope for at this
     sample size (its Frechet distance is not 0, because two samples of real digits differ).
     """
-    data, held_out = real_set(data)
+    data, held_out = held_out_split(data)
     images, labels = select_per_class(data.x_train, data.y_train, n_per_class, seed + 1,
                                       what=f"the training set of {data.source}")
     real_images, real_labels = select_per_class(

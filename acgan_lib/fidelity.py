@@ -33,7 +33,7 @@ import numpy as np
 
 from acgan_lib.classifier import build_classifier, classifier_outputs
 from acgan_lib.data import NUM_CLASSES, MnistData, make_dataset, model_images
-from acgan_lib.evaluation import (frechet_from_features, generate_per_class, real_set,
+from acgan_lib.evaluation import (frechet_from_features, generate_per_class, held_out_split,
                                   select_per_class)
 from acgan_lib.validation import check_labels, check_positive_int
 
@@ -153,7 +153,7 @@ def _scores(images, labels, real_images, real_labels, data: MnistData, k: int, s
 
 
 def _held_out(data: MnistData | None, n_per_class: int, seed: int):
-    data, held_out = real_set(data)
+    data, held_out = held_out_split(data)
     real = select_per_class(data.x_test, data.y_test, n_per_class, seed,
                             what=f"the {held_out} set of {data.source}")
     return data, real

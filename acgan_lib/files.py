@@ -70,6 +70,11 @@ def write_json(path: str | os.PathLike, obj) -> Path:
     return write_text(path, json.dumps(obj, indent=2) + "\n")
 
 
+def write_notebook(path: str | os.PathLike, nb: dict) -> Path:
+    """Write a notebook (a dict in nbformat 4) the way Jupyter does: one-space indents, UTF-8."""
+    return write_text(path, json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+
+
 def read_json(path: str | os.PathLike, error: Callable[[str], Exception] = ValueError):
     """A JSON file's content; a missing or unreadable file raises ``error(message)`` naming it."""
     path = Path(path)

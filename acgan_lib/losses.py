@@ -74,7 +74,7 @@ def discriminator_auxiliary_loss(real_class_logits, real_labels, fake_class_logi
     return loss
 
 
-def label_accuracy(class_logits, labels):
+def class_accuracy(class_logits, labels):
     """Fraction of images whose highest class logit is the given label."""
     labels = ops.reshape(ops.cast(labels, "int32"), (-1,))
     predicted = ops.cast(ops.argmax(class_logits, axis=-1), "int32")

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import os
 
+from acgan_lib.files import write_notebook
+
 RUN_MODES = ("smoke", "cpu", "full")
 ENV_RUN_MODE = "ACGAN_RUN_MODE"
 
@@ -213,7 +215,7 @@ def sync_install_cells(notebooks) -> list:
                 text = badge.sub(rf"\g<1>{RELEASE_TAG}/", "".join(cell["source"]))
                 cell["source"] = text.splitlines(keepends=True)
         if json.dumps(nb["cells"]) != before:
-            path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+            write_notebook(path, nb)
             changed.append(path)
     return changed
 

@@ -36,7 +36,7 @@ from acgan_lib.files import read_json, versions, write_json
 from acgan_lib.models import LATENT_DIM
 from acgan_lib.reproducibility import make_repeatable
 from acgan_lib.catalogue import build_gan, get_spec
-from acgan_lib.validation import check_positive_int, check_seed
+from acgan_lib.validation import check_batch_size, check_positive_int, check_seed
 from acgan_lib.viz import make_animation
 
 @dataclass
@@ -85,10 +85,7 @@ def check_output_dir(out: Path) -> None:
 def _validate(config: TrainConfig, n_images: int, steps_per_epoch=None, keep: int = 3) -> None:
     get_spec(config.model)
     check_positive_int(config.epochs, "epochs")
-    check_positive_int(config.batch_size, "batch_size")
-    if config.batch_size > n_images:
-        raise ValueError(f"batch_size {config.batch_size} is larger than the dataset "
-                         f"({n_images} images); use a batch size of at most {n_images}")
+    check_batch_size(config.batch_size, n_images)
     if not config.learning_rate > 0:
         raise ValueError(f"learning_rate must be positive, got {config.learning_rate!r}")
     if not 0 <= config.beta_1 < 1:

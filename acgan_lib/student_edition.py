@@ -32,12 +32,14 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import acgan_lib
+from acgan_lib.book_build import (BookBuildError, change_config, copy_course, run_jupyter_book,
+                                  write_notebooks)
+from acgan_lib.files import write_notebook, write_text
 
 SOLUTION_TAG = "solution"
 MARKER_FILE = ".student-edition"
@@ -45,8 +47,6 @@ EXECUTE_CHOICES = ("config", "auto", "force", "cache", "off")
 _OPEN = re.compile(r"^(?P<indent>[ \t]{0,3})(?P<fence>`{3,}|:{3,})\{(?P<name>solution(?:-start|"
                    r"-end)?)\}")
 _ANY_FENCE = re.compile(r"^[ \t]{0,3}(?P<fence>`{3,}|:{3,})")
-_IGNORE = {".git", ".venv", "_build", "__pycache__", ".pytest_cache", ".ipynb_checkpoints",
-           "runs", "student_edition", "node_modules"}
 
 
 class StudentEditionError(RuntimeError):
@@ -192,16 +192,12 @@ def _prepare_out(out: Path, root: Path) -> None:
                                       "built by this command; choose a new or empty folder.")
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    (out / MARKER_FILE).write_text("Built by python -m acgan_lib student-edition; this folder "
-                                   "is replaced when the command runs again.\n")
+    write_text(out / MARKER_FILE, "Built by python -m acgan_lib student-edition; this folder "
+                                  "is replaced when the command runs again.\n")
 
 
 def _read(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
-
-
-def _write(nb: dict, path: Path) -> None:
-    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def student_notebooks(root: Path, clear_outputs: bool = True) -> dict[str, dict]:
@@ -218,14 +214,6 @@ def _course_repo(config: dict) -> str | None:
     return match.group(1) if match else None
 
 
-def _copy_if_there(src: str, dst: str) -> None:
-    """Copy one file; skip it if it vanished meanwhile (an editor's or a writer's temporary)."""
-    try:
-        shutil.copy2(src, dst)
-    except FileNotFoundError:
-        pass
-
-
 def build_book(root: Path, html_out: Path, notebooks: dict[str, dict], execute: str = "config",
                strict: bool = True, repository: str | None = None,
                env: dict | None = None) -> Path:
@@ -234,23 +222,11 @@ def build_book(root: Path, html_out: Path, notebooks: dict[str, dict], execute: 
     ``execute`` sets ``execute.execute_notebooks`` (``"config"`` keeps the book's policy);
     ``strict`` builds with ``-W -n --keep-going`` (a warning fails the build).
     """
-    import yaml
-
     if execute not in EXECUTE_CHOICES:
         raise StudentEditionError(f"execute must be one of {', '.join(EXECUTE_CHOICES)}, got "
                                   f"{execute!r}")
-    jupyter_book = Path(sys.executable).with_name("jupyter-book")
-    command = [str(jupyter_book)] if jupyter_book.exists() else \
-        [sys.executable, "-m", "jupyter_book"]
-    with tempfile.TemporaryDirectory(prefix="student-edition-") as tmp:
-        copy_root = Path(tmp) / "course"
-        shutil.copytree(root, copy_root, ignore=lambda d, names: [
-            n for n in names if n in _IGNORE or n.startswith(".") or n.endswith(".egg-info")
-            or (Path(d) / n).resolve() == html_out.resolve()], copy_function=_copy_if_there)
-        for name, nb in notebooks.items():
-            _write(nb, copy_root / "notebooks" / name)
-        config_path = copy_root / "_config.yml"
-        config = yaml.safe_load(config_path.read_text())
+
+    def student_config(config: dict) -> None:
         config["title"] = f"{config.get('title', 'Course')} (student edition)"
         sphinx = config.setdefault("sphinx", {})
         extensions = sphinx.setdefault("extra_extensions", [])
@@ -261,17 +237,16 @@ def build_book(root: Path, html_out: Path, notebooks: dict[str, dict], execute: 
             config.setdefault("execute", {})["execute_notebooks"] = execute
         if repository:
             config.setdefault("repository", {})["url"] = repository
-        config_path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
-        args = [*command, "build", str(copy_root)]
-        if strict:
-            args += ["-W", "-n", "--keep-going"]
-        result = subprocess.run(args, cwd=copy_root, capture_output=True, text=True,
-                                env=env or os.environ.copy())
-        if result.returncode != 0:
-            log = (result.stdout + result.stderr)[-6000:]
-            raise StudentEditionError(f"the student edition's book did not build "
-                                      f"(jupyter-book exit {result.returncode}):\n{log}")
-        built = copy_root / "_build" / "html"
+
+    with tempfile.TemporaryDirectory(prefix="student-edition-") as tmp:
+        copy_root = copy_course(root, Path(tmp) / "course", keep_out=html_out)
+        write_notebooks(copy_root, notebooks)
+        change_config(copy_root, student_config)
+        try:
+            built = run_jupyter_book(copy_root, strict=strict, env=env)
+        except BookBuildError as error:
+            raise StudentEditionError(f"the student edition's book did not build: "
+                                      f"{error}") from None
         if html_out.exists():
             shutil.rmtree(html_out)
         shutil.copytree(built, html_out)
@@ -335,10 +310,10 @@ def build_student_edition(out: str | os.PathLike = "student_edition",
     for name, nb in handed_out.items():
         if new_repo and course_repo:
             rewrite_badges(nb, course_repo, new_repo, branch)
-        _write(nb, out / "notebooks" / name)
+        write_notebook(out / "notebooks" / name, nb)
         removed[name] = len(originals[name]["cells"]) - len(nb["cells"])
-    (out / "README.md").write_text(README.format(title=config.get("title", "The course"),
-                                                 library_url=acgan_lib.REPOSITORY_URL))
+    write_text(out / "README.md", README.format(title=config.get("title", "The course"),
+                                                library_url=acgan_lib.REPOSITORY_URL))
     summary = {"out": str(out), "notebooks": sorted(handed_out), "cells_removed": removed,
                "book": None}
     if book:

@@ -146,8 +146,8 @@ class ConditionalGAN(keras.Model):
                 d_loss += losses.discriminator_auxiliary_loss(
                     real_class, real_labels, fake_class, fake_labels, self.fake_aux_weight)
                 values["aux_loss_real"] = losses.auxiliary_loss(real_class, real_labels)
-                values["label_accuracy_real"] = losses.label_accuracy(real_class, real_labels)
-                values["label_accuracy_fake"] = losses.label_accuracy(fake_class, fake_labels)
+                values["label_accuracy_real"] = losses.class_accuracy(real_class, real_labels)
+                values["label_accuracy_fake"] = losses.class_accuracy(fake_class, fake_labels)
             scaled = self._scaled(self.d_optimizer, d_loss)
         grads = tape.gradient(scaled, d_vars)
         self.d_optimizer.apply_gradients(zip(grads, d_vars))

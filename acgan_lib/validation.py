@@ -78,6 +78,17 @@ def check_positive_int(value, name: str) -> int:
     return int(value)
 
 
+def check_batch_size(batch_size, n_images: int | None = None) -> int:
+    """Return ``batch_size`` as an int if it is a positive integer and, given ``n_images``, at
+    most the number of images (else not even one full batch exists), else a ValueError."""
+    batch_size = check_positive_int(batch_size, "batch_size")
+    if n_images is not None and batch_size > n_images:
+        raise ValueError(f"batch_size {batch_size} is larger than the dataset ({n_images} "
+                         f"images), so no full batch exists; use a batch size of at most "
+                         f"{n_images}")
+    return batch_size
+
+
 def check_seed(seed, name: str = "seed") -> int:
     """Return ``seed`` as an int if it is an integer in 0..2**32-1 (what NumPy, TensorFlow and
     Keras all accept), else a ValueError."""

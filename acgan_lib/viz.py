@@ -11,12 +11,12 @@ import numpy as np
 
 from acgan_lib.data import unscale_images
 from acgan_lib.files import atomic_write, write_bytes
-from acgan_lib.models import generate, latent_dim_of
-from acgan_lib.validation import check_positive_int
+from acgan_lib.models import LATENT_DIM, generate, latent_dim_of
+from acgan_lib.validation import NUM_CLASSES, check_positive_int
 
 
-def grid_inputs(per_class: int = 10, num_classes: int = 10, seed: int = 0,
-                latent_dim: int = 100) -> tuple[np.ndarray, np.ndarray]:
+def grid_inputs(per_class: int = NUM_CLASSES, num_classes: int = NUM_CLASSES, seed: int = 0,
+                latent_dim: int = LATENT_DIM) -> tuple[np.ndarray, np.ndarray]:
     """Fixed ``(noise, labels)`` for a grid: row ``c`` is digit ``c``; column ``j`` shares noise.
 
     Sharing one noise vector per column shows what the label alone changes (compare down a
@@ -63,7 +63,7 @@ def unlabel_rows(picture: np.ndarray) -> np.ndarray:
     return picture[:, picture.shape[1] - picture.shape[0]:]
 
 
-def sample_grid(generator: keras.Model, per_class: int = 10, seed: int = 0) -> np.ndarray:
+def sample_grid(generator: keras.Model, per_class: int = NUM_CLASSES, seed: int = 0) -> np.ndarray:
     """A uint8 picture with one row per digit 0..9, ``per_class`` samples each.
 
     Repeatable: the same ``seed`` and the same weights give the same picture (and ``save_png``
@@ -72,7 +72,7 @@ def sample_grid(generator: keras.Model, per_class: int = 10, seed: int = 0) -> n
     check_positive_int(per_class, "per_class")
     latent_dim = latent_dim_of(generator)
     noise, labels = grid_inputs(per_class, seed=seed, latent_dim=latent_dim)
-    return tile_images(generate(generator, labels, noise=noise), rows=10)
+    return tile_images(generate(generator, labels, noise=noise), rows=NUM_CLASSES)
 
 
 def save_png(picture: np.ndarray, path: str | os.PathLike, scale: int = 2) -> Path:
@@ -87,7 +87,7 @@ def save_png(picture: np.ndarray, path: str | os.PathLike, scale: int = 2) -> Pa
     return write_bytes(path, encoded.tobytes())
 
 
-def label_rows(picture: np.ndarray, rows: int = 10, margin: int = 14) -> np.ndarray:
+def label_rows(picture: np.ndarray, rows: int = NUM_CLASSES, margin: int = 14) -> np.ndarray:
     """The grid with the digit each row was asked for written in a white margin on its left,
     so that a saved grid says which row should be which digit."""
     import cv2
@@ -113,7 +113,7 @@ def compact_grid(png: str | os.PathLike) -> np.ndarray:
     return label_rows(unlabel_rows(picture)[::2, ::2])
 
 
-def save_grid(generator: keras.Model, path: str | os.PathLike, per_class: int = 10,
+def save_grid(generator: keras.Model, path: str | os.PathLike, per_class: int = NUM_CLASSES,
               seed: int = 0) -> Path:
     """Write a labelled sample grid (:func:`sample_grid` + :func:`label_rows`) as a PNG."""
     return save_png(label_rows(sample_grid(generator, per_class, seed)), path)
@@ -133,7 +133,7 @@ def show_grid(picture: np.ndarray, title: str | None = None, ax=None,
     ax.imshow(picture, cmap="gray", vmin=0, vmax=255)
     ax.set_xticks([])
     if row_labels is True:
-        row_labels, ylabel = [str(i) for i in range(10)], ylabel or "requested digit"
+        row_labels, ylabel = [str(i) for i in range(NUM_CLASSES)], ylabel or "requested digit"
     if row_labels:
         step = picture.shape[0] / len(row_labels)
         ax.set_yticks([step * (i + 0.5) for i in range(len(row_labels))], list(row_labels))

@@ -24,6 +24,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -31,6 +32,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
+from acgan_lib.book_build import (change_config, copy_course, run_jupyter_book,  # noqa: E402
+                                  write_notebooks)
 from acgan_lib.files import read_json, write_json  # noqa: E402
 from acgan_lib.notebook import RUN_MODES  # noqa: E402
 
@@ -85,23 +88,24 @@ def execute(path: Path, out_dir: Path, mode: str, data: str | None) -> tuple[flo
     return seconds, error
 
 
-def build_book(out_dir: Path) -> float:
-    """Build the book from the executed copies in ``out_dir/notebooks`` (execution off, the
-    rest of the checkout copied beside them); seconds."""
-    import yaml
-
-    skip = {".git", ".venv", "_build", "wip", "notebooks", "student_edition", "weights"}
-    shutil.copytree(ROOT, out_dir, dirs_exist_ok=True, symlinks=True,
-                    ignore=lambda d, names: [n for n in names
-                                             if Path(d) == ROOT and n in skip])
-    config_path = out_dir / "_config.yml"
-    config = yaml.safe_load(config_path.read_text())
+def _execution_off(config: dict) -> None:
     config["execute"]["execute_notebooks"] = "off"
-    config_path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
-    start = time.perf_counter()
-    subprocess.run(["jupyter-book", "build", ".", "-W", "-n", "--keep-going"], cwd=out_dir,
-                   check=True)
-    return time.perf_counter() - start
+
+
+def build_book(out_dir: Path) -> float:
+    """Build the book, execution off, from the executed copies in ``out_dir/notebooks`` in a
+    copy of the course (:mod:`acgan_lib.book_build`); the pages go to ``out_dir/html``.
+    Returns the seconds the build took."""
+    executed = {p.name: read_json(p) for p in sorted((out_dir / "notebooks").glob("*.ipynb"))}
+    with tempfile.TemporaryDirectory(prefix="book-") as tmp:
+        course = copy_course(ROOT, Path(tmp) / "course")
+        write_notebooks(course, executed)
+        change_config(course, _execution_off)
+        start = time.perf_counter()
+        html = run_jupyter_book(course)
+        seconds = time.perf_counter() - start
+        shutil.copytree(html, out_dir / "html", dirs_exist_ok=True)
+    return seconds
 
 
 def _cell(entry: dict | None, stem: str) -> str:

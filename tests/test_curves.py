@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from acgan_lib.curves import (CURVE_CSV, CURVE_FILE, TrainingEvaluator, evaluation_steps,
-                              first_reaching, read_curve)
+                              first_row_reaching, read_curve)
 from acgan_lib.runs import train_run
 from acgan_lib.catalogue import build_gan
 from acgan_lib.runs import TrainConfig
@@ -107,9 +107,9 @@ def test_a_new_run_in_the_directory_starts_a_new_curve(mnist, tmp_path):
     assert [r["step"] for r in read_curve(tmp_path)] == SCHEDULE
 
 
-def test_first_reaching():
+def test_first_row_reaching():
     rows = [{"step": 0, "label_accuracy": 0.1}, {"step": 5, "label_accuracy": 0.92},
             {"step": 9, "label_accuracy": 0.97}]
-    assert first_reaching(rows, "label_accuracy", 0.9)["step"] == 5
-    assert first_reaching(rows, "label_accuracy", 0.95)["step"] == 9
-    assert first_reaching(rows, "label_accuracy", 0.99) is None
+    assert first_row_reaching(rows, "label_accuracy", 0.9)["step"] == 5
+    assert first_row_reaching(rows, "label_accuracy", 0.95)["step"] == 9
+    assert first_row_reaching(rows, "label_accuracy", 0.99) is None

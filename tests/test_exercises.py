@@ -23,11 +23,11 @@ def problems(result) -> str:
 
 
 def test_result_object_prints_feedback(capsys):
-    result = ex.check_label_accuracy(losses.label_accuracy)
+    result = ex.check_class_accuracy(losses.class_accuracy)
     assert result and result.passed and isinstance(result, ex.CheckResult)
     out = capsys.readouterr().out
-    assert "check_label_accuracy: well done" in out and "✓" in out
-    quiet = ex.check_label_accuracy(lambda logits, labels: 0.5, verbose=False)
+    assert "check_class_accuracy: well done" in out and "✓" in out
+    quiet = ex.check_class_accuracy(lambda logits, labels: 0.5, verbose=False)
     assert not quiet and capsys.readouterr().out == ""
     assert "not there yet" in str(quiet) and "✗" in str(quiet) and "Hint:" in str(quiet)
 
@@ -256,24 +256,24 @@ def test_check_generator_update_gan_classes():
 
 
 # ------------------------------------------------------------------------------ label accuracy
-def test_check_label_accuracy():
+def test_check_class_accuracy():
     def reference(logits, labels):
         labels = ops.reshape(ops.cast(labels, "int32"), (-1,))
         hits = ops.equal(ops.cast(ops.argmax(logits, axis=-1), "int32"), labels)
         return ops.mean(ops.cast(hits, "float32"))
 
-    assert ex.check_label_accuracy(reference, verbose=False)
-    assert ex.check_label_accuracy(losses.label_accuracy, verbose=False)
-    assert "broadcasts" in problems(ex.check_label_accuracy(
+    assert ex.check_class_accuracy(reference, verbose=False)
+    assert ex.check_class_accuracy(losses.class_accuracy, verbose=False)
+    assert "broadcasts" in problems(ex.check_class_accuracy(
         lambda z, y: ops.mean(ops.cast(ops.equal(ops.argmax(z, -1), ops.cast(y, "int64")),
                                        "float32")), verbose=False))
-    assert "number of correct" in problems(ex.check_label_accuracy(
+    assert "number of correct" in problems(ex.check_class_accuracy(
         lambda z, y: ops.sum(ops.cast(ops.equal(ops.argmax(z, -1),
                                                 ops.cast(ops.reshape(y, (-1,)), "int64")),
                                       "float32")), verbose=False))
-    assert "percentage" in problems(ex.check_label_accuracy(
+    assert "percentage" in problems(ex.check_class_accuracy(
         lambda z, y: 100 * reference(z, y), verbose=False))
-    assert "argmax over the class axis" in problems(ex.check_label_accuracy(
+    assert "argmax over the class axis" in problems(ex.check_class_accuracy(
         lambda z, y: ops.mean(ops.cast(ops.equal(ops.argmin(z, -1),
                                                  ops.cast(ops.reshape(y, (-1,)), "int64")),
                                        "float32")), verbose=False))

@@ -29,7 +29,7 @@ LAZY = {
     ("training", None): "moved names",
 }
 #: Lazy imports in modules that other work in progress is editing (to hoist when it lands).
-LAZY_PENDING = {"cli", "comparison", "study", "evidence", "notebook", "playground"}
+LAZY_PENDING = {"cli", "comparison", "playground"}
 
 
 def _files(module: str) -> list[Path]:
@@ -78,7 +78,7 @@ def test_every_module_has_one_line_in_the_package_docstring_and_the_developer_pa
 
 def test_the_readme_is_a_two_minute_read_and_links_the_developer_page():
     readme = (ROOT / "README.md").read_text()
-    assert len(readme.splitlines()) <= 125, "move developer detail to CONTRIBUTING.md"
+    assert len(readme.splitlines()) <= 120, "move developer detail to CONTRIBUTING.md"
     assert "(CONTRIBUTING.md)" in readme
 
 

@@ -85,7 +85,7 @@ def test_losses_from_logits_are_stable_and_correct():
     without = losses.discriminator_auxiliary_loss(real_cls, [0], fake_cls, [3], 0.0)
     np.testing.assert_allclose(float(without), float(losses.auxiliary_loss(real_cls, [0])))
     assert float(with_fakes) > float(without) + 4  # the fake is confidently the wrong class
-    assert float(losses.label_accuracy(tf.concat([real_cls, fake_cls], 0), [0, 9])) == 1.0
+    assert float(losses.class_accuracy(tf.concat([real_cls, fake_cls], 0), [0, 9])) == 1.0
     assert float(losses.real_accuracy(logits, True)) == 0.5
 
 
@@ -133,7 +133,7 @@ def test_short_real_training_teaches_the_auxiliary_classifier(mnist):
     class_logits = auxiliary_logits(gan.discriminator, x_test)
     for before, var in zip(moving_averages, gan.discriminator.non_trainable_variables):
         np.testing.assert_array_equal(before, var.numpy())  # no side effect
-    inference = float(losses.label_accuracy(class_logits, mnist.y_test))
+    inference = float(losses.class_accuracy(class_logits, mnist.y_test))
     training_view = _batch_view_accuracy(gan.discriminator, x_test, mnist.y_test)
     print(f"held-out auxiliary accuracy: inference mode {inference:.3f}, "
           f"training view {training_view:.3f}")

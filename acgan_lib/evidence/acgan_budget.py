@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from acgan_lib.evidence import (ARTICLE_BUDGET, FRECHET_TARGET, SHIPPED_BUDGET, arm_runs,
-                                arm_values, check_conclusion, check_runs_per_arm, contrast,
-                                images_to_reach, in_words, lowest_digits_text, reach_text,
-                                reference_scores, runs_text, study_table, targets)
 from acgan_lib.evidence.acgan_loss import CGANS, METRICS, Facts, draw_real_accuracy  # noqa: F401
+from acgan_lib.evidence.arms import (ARTICLE_BUDGET, SHIPPED_BUDGET, arm_runs, arm_values,
+                                     check_conclusion, check_runs_per_arm, contrast,
+                                     images_to_reach, in_words, lowest_digits_text, reach_text,
+                                     runs_text)
+from acgan_lib.evidence.course_targets import FRECHET_TARGET, reference_scores, targets
+from acgan_lib.evidence.plots import study_table
 
 LONG = ARTICLE_BUDGET
 RECIPE, RECIPE2 = "acgan-concat", "acgan-real-aux-concat"

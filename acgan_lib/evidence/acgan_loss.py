@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from acgan_lib.evidence import (ARTICLE_BUDGET, SHIPPED_BUDGET, arm_runs, arm_values,
-                                budget_label, check_conclusion, contrast, real_band,
-                                reference_scores)
+from acgan_lib.evidence.arms import (ARTICLE_BUDGET, SHIPPED_BUDGET, arm_runs, arm_values,
+                                     budget_label, check_conclusion, contrast)
+from acgan_lib.evidence.course_targets import real_band, reference_scores
 
 #: The three final metrics a section compares.
 METRICS = ("label_accuracy", "frechet_distance", "diversity_lowest")

@@ -4,13 +4,14 @@ digits (label accuracy beside the real band, recall, coverage, CAS)."""
 
 from __future__ import annotations
 
-from acgan_lib.evidence import (CAS_TARGET, COVERAGE_TARGET, FRECHET_TARGET, RECALL_TARGET,
-                                REAL_BAND_TARGET, arm_runs, arm_values, check_conclusion,
-                                check_runs_per_arm, contrast, fidelity_runs, images_to_reach,
-                                in_words, paired, real_band, reference_scores, run_targets,
-                                runs_text, targets)
 from acgan_lib.evidence.acgan_budget import LONG, RECIPE, RECIPE2, _finals
 from acgan_lib.evidence.acgan_loss import CGANS, METRICS, Facts
+from acgan_lib.evidence.arms import (arm_runs, arm_values, check_conclusion, check_runs_per_arm,
+                                     contrast, images_to_reach, in_words, paired, runs_text)
+from acgan_lib.evidence.course_targets import (CAS_TARGET, COVERAGE_TARGET, FRECHET_TARGET,
+                                               REAL_BAND_TARGET, RECALL_TARGET, fidelity_runs,
+                                               real_band, reference_scores, run_targets,
+                                               targets)
 
 
 def recipe_facts(long: Facts, model: str = RECIPE, prefix: str = "recipe",

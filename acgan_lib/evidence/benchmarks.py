@@ -8,9 +8,9 @@ from __future__ import annotations
 import json
 from importlib.resources import files
 
-from acgan_lib.evidence import (ARTICLE_BUDGET, SHIPPED_BUDGET, arm_runs, arm_values,
-                                check_conclusion, images_to_reach, in_words, runs_text)
-from acgan_lib.evidence import _number
+from acgan_lib.evidence.arms import (ARTICLE_BUDGET, SHIPPED_BUDGET, _number, arm_runs,
+                                     arm_values, check_conclusion, images_to_reach, in_words,
+                                     runs_text)
 from acgan_lib.notebook import glue
 from acgan_lib.pretrained import SHIPPED_NAMES, pretrained_manifest
 

@@ -4,7 +4,7 @@ behind every claim, so that a Keras release that changes the behaviour fails the
 
 from __future__ import annotations
 
-from acgan_lib.evidence import check_conclusion
+from acgan_lib.evidence.arms import check_conclusion
 from acgan_lib.notebook import glue
 
 #: The discriminator's own train_on_batch calls in one article step.

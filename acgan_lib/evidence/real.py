@@ -9,9 +9,10 @@ real ones, not better ones (the easy-sample bias of ACGAN).
 
 from __future__ import annotations
 
-from acgan_lib.evidence import (ARTICLE_BUDGET, SHIPPED_BUDGET, arm_values, budget_label,
-                                check_conclusion, check_runs_per_arm, contrast,
-                                fidelity_runs, real_band, reference_scores, study_table)
+from acgan_lib.evidence.arms import (ARTICLE_BUDGET, SHIPPED_BUDGET, arm_values, budget_label,
+                                     check_conclusion, check_runs_per_arm, contrast)
+from acgan_lib.evidence.course_targets import fidelity_runs, real_band, reference_scores
+from acgan_lib.evidence.plots import study_table
 
 #: The final metrics the fidelity table shows, with their titles.
 FIDELITY_COLUMNS = (("label_accuracy", "label accuracy"), ("recall", "recall"),

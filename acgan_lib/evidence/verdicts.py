@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from acgan_lib import claims
-from acgan_lib.evidence import (ARTICLE_BUDGET, SHIPPED_BUDGET, arm_runs, arm_values,
-                                budget_label, check_conclusion, check_runs_per_arm,
-                                contrast, glue_finals, has_arm, paired, real_band,
-                                reference_scores, runs_text)
+from acgan_lib.evidence.arms import (ARTICLE_BUDGET, SHIPPED_BUDGET, arm_runs, arm_values,
+                                     budget_label, check_conclusion, check_runs_per_arm,
+                                     contrast, glue_finals, has_arm, paired, runs_text)
+from acgan_lib.evidence.course_targets import real_band, reference_scores
 from acgan_lib.evidence.shipped import DEPENDENCE_PAIRS, shipped_dependence
 from acgan_lib.notebook import glue
 

@@ -29,7 +29,7 @@ checker                                   what the student writes
 :func:`check_generator_update`            ``generator_update(generator, discriminator,
                                           g_optimizer, noise, labels) -> loss``, or a
                                           ``ConditionalGAN`` subclass
-:func:`check_label_accuracy`              ``label_accuracy(class_logits, labels) -> fraction``
+:func:`check_class_accuracy`              ``class_accuracy(class_logits, labels) -> fraction``
 :func:`check_distributed_loss`            ``replica_loss(per_image_losses, global_batch_size)``
 :func:`check_seed_difference`             ``seed_difference(a, b) -> (difference, standard
                                           error)`` of two arms' per-seed values
@@ -46,7 +46,7 @@ from acgan_lib.exercises.chapter2 import check_generator
 from acgan_lib.exercises.chapter3 import check_conditioning_layer
 from acgan_lib.exercises.chapter4 import check_accuracy_verdict, check_auxiliary_loss
 from acgan_lib.exercises.chapter5 import check_generator_update
-from acgan_lib.exercises.chapter6 import check_label_accuracy
+from acgan_lib.exercises.chapter6 import check_class_accuracy
 from acgan_lib.exercises.chapter7 import check_distributed_loss
 from acgan_lib.exercises.chapter8 import check_seed_difference
 
@@ -57,7 +57,7 @@ CHECKERS = {
     "check_auxiliary_loss": check_auxiliary_loss,
     "check_accuracy_verdict": check_accuracy_verdict,
     "check_generator_update": check_generator_update,
-    "check_label_accuracy": check_label_accuracy,
+    "check_class_accuracy": check_class_accuracy,
     "check_distributed_loss": check_distributed_loss,
     "check_seed_difference": check_seed_difference,
 }

@@ -25,16 +25,16 @@ def _accuracy_inputs(n: int = 40, correct: int = 26, seed: int = 0):
     return logits, labels
 
 
-def check_label_accuracy(label_accuracy: Callable, verbose: bool = True) -> CheckResult:
-    """Check ``label_accuracy(class_logits, labels)``: the fraction of images whose highest
-    logit is the requested label. Reference: :func:`acgan_lib.losses.label_accuracy`."""
-    result = CheckResult("check_label_accuracy")
+def check_class_accuracy(class_accuracy: Callable, verbose: bool = True) -> CheckResult:
+    """Check ``class_accuracy(class_logits, labels)``: the fraction of images whose highest
+    logit is the requested label. Reference: :func:`acgan_lib.losses.class_accuracy`."""
+    result = CheckResult("check_class_accuracy")
     fn = "Your function"
     n, correct = 40, 26
     logits, labels = _accuracy_inputs(n, correct)
-    expected = float(_numpy(losses.label_accuracy(logits, labels)))
+    expected = float(_numpy(losses.class_accuracy(logits, labels)))
     try:
-        value = _scalar(result, _call(result, fn, label_accuracy, tf.constant(logits),
+        value = _scalar(result, _call(result, fn, class_accuracy, tf.constant(logits),
                                       tf.constant(labels)), fn)
         if _close(value, expected):
             result.ok(f"{correct} of {n} right gives {expected:.3f}")
@@ -53,7 +53,7 @@ def check_label_accuracy(label_accuracy: Callable, verbose: bool = True) -> Chec
                            "take the highest logit of each image (argmax over the class axis, "
                            "axis=-1), compare it with the label, and average the matches.")
             raise _StudentError
-        value2 = _scalar(result, _call(result, fn, label_accuracy, tf.constant(logits),
+        value2 = _scalar(result, _call(result, fn, class_accuracy, tf.constant(logits),
                                        tf.constant(labels[:, None])), fn)
         if _close(value2, expected):
             result.ok("labels of shape (n, 1) work too")
@@ -63,7 +63,7 @@ def check_label_accuracy(label_accuracy: Callable, verbose: bool = True) -> Chec
                            "labels broadcasts to an (n, n) table of every pair.",
                            "flatten the labels first: keras.ops.reshape(labels, (-1,)).")
         logits0, labels0 = _accuracy_inputs(20, 0, seed=1)
-        value3 = _scalar(result, _call(result, fn, label_accuracy, tf.constant(logits0),
+        value3 = _scalar(result, _call(result, fn, class_accuracy, tf.constant(logits0),
                                        tf.constant(labels0)), fn)
         if _close(value3, 0.0):
             result.ok("0 when every prediction is wrong")

@@ -17,6 +17,7 @@ import numpy as np
 from acgan_lib.article import FLAVOURS, LEGACY_ENV
 from acgan_lib.files import write_text
 from acgan_lib.freezing.experiment import default_batch, run_here
+from acgan_lib.validation import check_batch_size, check_positive_int
 
 
 def freezing_experiment(flavour: str = "keras3", steps: int = 3, batch_size: int = 32,
@@ -36,8 +37,8 @@ def freezing_experiment(flavour: str = "keras3", steps: int = 3, batch_size: int
     """
     if flavour not in FLAVOURS:
         raise ValueError(f"unknown keras flavour {flavour!r}; choose one of {', '.join(FLAVOURS)}")
-    if steps < 1 or batch_size < 1:
-        raise ValueError(f"steps and batch_size must be >= 1, got {steps} and {batch_size}")
+    check_positive_int(steps, "steps")
+    check_batch_size(batch_size)
     if images is None:
         images, labels = default_batch(max(batch_size * steps, batch_size))
     elif labels is None:
