@@ -164,8 +164,10 @@ def test_student_notebook_has_no_solution(path, edition):
     # (CI executes those with nbmake), exercises and scaffolds are kept, outputs are cleared.
     start = _exercise_start(original)
     assert _exercise_start(student) == start
+    # the badges open the instructor's repository at its main, the course's at its release tag
     course = acgan_lib.REPOSITORY_URL.removeprefix("https://github.com/")
-    assert [_text(c).replace(STUDENT_REPO, course) for c in student["cells"][:start]] == \
+    badge = (f"{STUDENT_REPO}/blob/main/", f"{course}/blob/{acgan_lib.RELEASE_TAG}/")
+    assert [_text(c).replace(*badge) for c in student["cells"][:start]] == \
         [_text(c) for c in original["cells"][:start]]
     for kind in ("{exercise}", "exercise-scaffold"):
         assert raw.count(kind) == json.dumps(original).count(kind)
