@@ -181,14 +181,23 @@ def colab_install_source(keras2: bool = False) -> str:
     return "\n".join(lines)
 
 
-def colab_badge_pattern():
-    """The Colab badge's link to a notebook of this repository, at whatever branch or tag."""
+def point_colab_badges(nb: dict, ref: str, repo: str | None = None,
+                       old_repo: str | None = None) -> dict:
+    """Point the "Open in Colab" links of ``nb``'s markdown cells to notebooks of ``old_repo``
+    (``owner/name``; default: the course's) at ``repo`` (default: the same) and its branch or
+    tag ``ref``. Changes ``nb`` in place and returns it."""
     import re
 
     from acgan_lib import REPOSITORY_URL
 
-    repo = re.escape(REPOSITORY_URL.removeprefix("https://github.com/"))
-    return re.compile(rf"(colab\.research\.google\.com/github/{repo}/blob/)[^/\s)]+/")
+    old_repo = old_repo or REPOSITORY_URL.removeprefix("https://github.com/")
+    pattern = re.compile(rf"(colab\.research\.google\.com/github/){re.escape(old_repo)}"
+                         r"/blob/[^/\s)]+/")
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "markdown":
+            text = pattern.sub(rf"\g<1>{repo or old_repo}/blob/{ref}/", "".join(cell["source"]))
+            cell["source"] = text.splitlines(keepends=True)
+    return nb
 
 
 def sync_install_cells(notebooks) -> list:
@@ -203,17 +212,13 @@ def sync_install_cells(notebooks) -> list:
 
     from acgan_lib import RELEASE_TAG
 
-    badge = colab_badge_pattern()
     changed = []
     for path in map(Path, notebooks):
         nb = json.loads(path.read_text())
         before = json.dumps(nb["cells"])
         wanted = colab_install_source(keras2=path.stem in KERAS2_CHAPTERS)
         nb["cells"][0]["source"] = wanted.splitlines(keepends=True)
-        for cell in nb["cells"]:
-            if cell["cell_type"] == "markdown":
-                text = badge.sub(rf"\g<1>{RELEASE_TAG}/", "".join(cell["source"]))
-                cell["source"] = text.splitlines(keepends=True)
+        point_colab_badges(nb, RELEASE_TAG)
         if json.dumps(nb["cells"]) != before:
             write_notebook(path, nb)
             changed.append(path)

@@ -40,6 +40,7 @@ import acgan_lib
 from acgan_lib.book_build import (BookBuildError, change_config, copy_course, run_jupyter_book,
                                   write_notebooks)
 from acgan_lib.files import write_notebook, write_text
+from acgan_lib.notebook import point_colab_badges
 
 SOLUTION_TAG = "solution"
 MARKER_FILE = ".student-edition"
@@ -158,12 +159,7 @@ def solution_markers(nb: dict) -> list[str]:
 
 def rewrite_badges(nb: dict, old_repo: str, new_repo: str, branch: str = "main") -> dict:
     """Point "Open in Colab" links at ``new_repo`` (``owner/name``) instead of ``old_repo``."""
-    pattern = re.compile(r"(colab\.research\.google\.com/github/)" + re.escape(old_repo)
-                         + r"/blob/[^/\s)]+/")
-    for cell in nb["cells"]:
-        if cell["cell_type"] == "markdown":
-            cell["source"] = pattern.sub(rf"\g<1>{new_repo}/blob/{branch}/", _source(cell))
-    return nb
+    return point_colab_badges(nb, branch, repo=new_repo, old_repo=old_repo)
 
 
 # ------------------------------------------------------------------------------ building
