@@ -74,6 +74,46 @@ def discriminator_auxiliary_loss(real_class_logits, real_labels, fake_class_logi
     return loss
 
 
+#: ReACGAN's D2D-CE hyper-parameters, the authors' (Kang et al. 2021, StudioGAN): temperature
+#: 0.5, positive margin 0.98, negative margin 1 - 0.98.
+D2D_TEMPERATURE = 0.5
+D2D_POSITIVE_MARGIN = 0.98
+D2D_NEGATIVE_MARGIN = 0.02
+
+
+def data_to_data_cross_entropy(embeddings, class_similarity, labels,
+                               temperature: float = D2D_TEMPERATURE,
+                               positive_margin: float = D2D_POSITIVE_MARGIN,
+                               negative_margin: float = D2D_NEGATIVE_MARGIN):
+    """ReACGAN's data-to-data cross-entropy (D2D-CE; Kang et al. 2021), batch mean.
+
+    ``embeddings``: unit vectors ``f_i`` ``(n, d)``; ``class_similarity``: ``f_i . v_c`` for
+    every unit class proxy ``v_c`` ``(n, classes)``; ``labels``: ``y_i``. For each sample,
+    with ``p_i = min(f_i.v_yi - m_p, 0) / t`` and ``q_ij = max(f_i.f_j - m_n, 0) / t``::
+
+        -log( exp(p_i) / (exp(p_i) + sum over j with y_j != y_i of exp(q_ij)) )
+
+    The softmax's other terms are the *other samples* of the batch with another label (not the
+    other classes' proxies), and the margins stop pulling a sample to its proxy once their
+    similarity exceeds ``m_p`` and stop pushing two samples apart once theirs is below ``m_n``:
+    easy samples no longer dominate the gradient. Computed with ``logsumexp``, which is the
+    formula itself; the authors' code instead shifts only the negatives' terms by their row
+    maximum (for stability), which changes the value. A sample with no other-label sample in
+    its batch scores 0. Within one replica's batch under ``tf.distribute`` (the authors gather
+    all devices' batches first).
+    """
+    labels = ops.reshape(ops.cast(labels, "int32"), (-1,))
+    embeddings, class_similarity = _f32(embeddings), _f32(class_similarity)
+    to_proxy = ops.take_along_axis(class_similarity, labels[:, None], axis=1)  # (n, 1)
+    positive = ops.minimum(to_proxy - positive_margin, 0.0) / temperature
+    to_samples = ops.matmul(embeddings, ops.transpose(embeddings))  # (n, n)
+    negative = ops.maximum(to_samples - negative_margin, 0.0) / temperature
+    other_label = ops.not_equal(labels[:, None], labels[None, :])  # false on the diagonal too
+    negative = ops.where(other_label, negative, ops.full_like(negative, -1e9))
+    log_denominator = ops.logsumexp(ops.concatenate([positive, negative], axis=1), axis=1)
+    return ops.mean(log_denominator - positive[:, 0])
+
+
 def class_accuracy(class_logits, labels):
     """Fraction of images whose highest class logit is the given label."""
     labels = ops.reshape(ops.cast(labels, "int32"), (-1,))

@@ -15,6 +15,13 @@ average pooling, then a real/fake head and, for ACGAN, a 10-way auxiliary classi
 CGAN the label is shown to the discriminator instead: an ``Embedding(10, 784)`` reshaped to a
 28x28 plane and stacked on the image as a second channel.
 
+Heads that change one thing of these discriminators against ACGAN's easy-sample bias
+(``head``, :data:`DISCRIMINATOR_HEADS`): ``"twin"`` (TAC-GAN, Gong et al. 2019: a second,
+*twin* classifier for generated images), ``"normalised"`` (ReACGAN, Kang et al. 2021: cosine
+similarity of an L2-normalised embedding to normalised class proxies) and ``"projection"`` (a
+CGAN whose label enters by an inner product with the features, Miyato & Koyama 2018).
+:func:`discriminator_training_view` adds the outputs that only training reads.
+
 The heads output **logits** (no sigmoid/softmax): the losses apply them inside
 ``from_logits=True`` cross-entropies, which is numerically stable where ``log(sigmoid(x))``
 computed in two steps underflows. Activations have no weights, so the parameter counts equal the
@@ -31,6 +38,11 @@ from acgan_lib.validation import NUM_CLASSES, check_labels
 
 LATENT_DIM = 100
 CONDITIONINGS = ("multiply", "concat")
+#: Discriminator heads, and whether each belongs to an ACGAN (True) or a CGAN (False); None:
+#: either (the course's own heads: a linear classifier, or the label as an image plane).
+DISCRIMINATOR_HEADS = {"standard": None, "twin": True, "normalised": True, "projection": False}
+#: Width of ReACGAN's normalised embedding: that of the trunk's pooled features.
+EMBEDDING_DIM = 128
 
 
 @keras.saving.register_keras_serializable(package="acgan_lib")
@@ -94,6 +106,35 @@ class UpSamplingConv2D(layers.Conv2D):
         return self.activation(y) if self.activation is not None else y
 
 
+@keras.saving.register_keras_serializable(package="acgan_lib")
+class CosineClassifier(layers.Layer):
+    """ReACGAN's classifier: the cosine similarity of a unit embedding to each class's proxy.
+
+    Inputs are already L2-normalised embeddings ``(n, d)``; the learned proxies ``(classes,
+    d)`` are normalised here, so every class logit lies in [-1, 1] whatever the weights' norms
+    (Kang et al. 2021: unnormalised features and weights let the classifier's gradients explode
+    early in training). The argmax is the predicted class, as for a linear classifier.
+    """
+
+    def __init__(self, num_classes: int = NUM_CLASSES, **kwargs):
+        super().__init__(**kwargs)
+        self.num_classes = int(num_classes)
+
+    def build(self, input_shape):
+        self.proxies = self.add_weight(name="proxies", shape=(self.num_classes, input_shape[-1]),
+                                       initializer="glorot_uniform")
+
+    def call(self, embeddings):
+        proxies = keras.ops.normalize(keras.ops.cast(self.proxies, embeddings.dtype), axis=-1)
+        return keras.ops.matmul(embeddings, keras.ops.transpose(proxies))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.num_classes)
+
+    def get_config(self):
+        return {**super().get_config(), "num_classes": self.num_classes}
+
+
 def latent_dim_of(generator: keras.Model) -> int:
     """The noise size a generator ``[noise, label] -> image`` expects (its first input)."""
     return int(generator.inputs[0].shape[-1])
@@ -138,35 +179,95 @@ def build_generator(conditioning: str = "multiply", latent_dim: int = LATENT_DIM
 
 
 def build_discriminator(auxiliary_classifier: bool = True, label_conditioning: bool = False,
-                        num_classes: int = NUM_CLASSES, name: str = "discriminator") -> keras.Model:
+                        num_classes: int = NUM_CLASSES, name: str = "discriminator",
+                        head: str = "standard") -> keras.Model:
     """The discriminator.
 
     ACGAN (``auxiliary_classifier=True``): input image, outputs ``[real_logit (n, 1),
     class_logits (n, 10)]``. CGAN (``label_conditioning=True``): inputs ``[image, label]``,
-    output ``real_logit (n, 1)``.
+    output ``real_logit (n, 1)``. ``head`` (:data:`DISCRIMINATOR_HEADS`) keeps these interfaces:
+
+    * ``"twin"`` (ACGAN): one Dense of 20 units on the features; units 0-9 are the class
+      logits, 10-19 TAC-GAN's twin classifier (no weight shared between the two), which only
+      :func:`discriminator_training_view` outputs;
+    * ``"normalised"`` (ACGAN): the features go through a Dense ``EMBEDDING_DIM`` projection,
+      are L2-normalised, and the class logits are their cosine similarities to normalised
+      class proxies (:class:`CosineClassifier`);
+    * ``"projection"`` (CGAN): the image alone goes through the trunk ``phi``, and
+      ``real_logit = psi(phi(x)) + <embed(y), phi(x)>``; no label plane.
     """
     if auxiliary_classifier == label_conditioning:
         raise ValueError("a discriminator has either an auxiliary classifier (ACGAN) or label "
                          "conditioning (CGAN): set exactly one of the two")
+    if head not in DISCRIMINATOR_HEADS:
+        raise ValueError(f"unknown discriminator head {head!r}; choose one of "
+                         f"{', '.join(DISCRIMINATOR_HEADS)}")
+    if DISCRIMINATOR_HEADS[head] not in (None, auxiliary_classifier):
+        needs = "an auxiliary classifier (ACGAN)" if DISCRIMINATOR_HEADS[head] else \
+            "label conditioning (CGAN)"
+        raise ValueError(f"the {head!r} head needs {needs}; set auxiliary_classifier="
+                         f"{DISCRIMINATOR_HEADS[head]} or choose another head")
     image = keras.Input((28, 28, 1), name="image")
     inputs = [image]
     x = image
     if label_conditioning:
         label = keras.Input((1,), dtype="int32", name="label")
         inputs.append(label)
-        plane = layers.Embedding(num_classes, 28 * 28, name="label_embedding")(label)
-        plane = layers.Reshape((28, 28, 1), name="label_plane")(plane)
-        x = layers.Concatenate(name="image_and_label")([image, plane])
+        if head != "projection":
+            plane = layers.Embedding(num_classes, 28 * 28, name="label_embedding")(label)
+            plane = layers.Reshape((28, 28, 1), name="label_plane")(plane)
+            x = layers.Concatenate(name="image_and_label")([image, plane])
     for i, filters in enumerate((32, 64, 128), start=1):
         x = layers.Conv2D(filters, 3, strides=2, padding="same", name=f"conv{i}")(x)
         x = layers.BatchNormalization(momentum=0.8, name=f"bn{i}")(x)
         x = layers.LeakyReLU(0.2, name=f"leaky_relu{i}")(x)
     x = layers.GlobalAveragePooling2D(name="global_average_pool")(x)
+    if head == "projection":
+        psi = layers.Dense(1, dtype="float32", name="psi")(x)
+        embedded = layers.Embedding(num_classes, x.shape[-1], dtype="float32",
+                                    name="projection_embedding")(label)
+        embedded = layers.Flatten(dtype="float32", name="flatten_projection")(embedded)
+        inner = layers.Dot(axes=1, dtype="float32", name="projection")([embedded, x])
+        return keras.Model(inputs, layers.Add(dtype="float32", name="real_logit")([psi, inner]),
+                           name=name)
     real_logit = layers.Dense(1, dtype="float32", name="real_logit")(x)
-    if auxiliary_classifier:
+    if not auxiliary_classifier:
+        return keras.Model(inputs, real_logit, name=name)
+    if head == "twin":
+        both = layers.Dense(2 * num_classes, dtype="float32", name="class_and_twin_logits")(x)
+        class_logits = both[:, :num_classes]
+    elif head == "normalised":
+        embedding = layers.Dense(EMBEDDING_DIM, name="class_embedding")(x)
+        embedding = layers.UnitNormalization(dtype="float32",
+                                             name="normalised_embedding")(embedding)
+        class_logits = CosineClassifier(num_classes, dtype="float32",
+                                        name="class_logits")(embedding)
+    else:
         class_logits = layers.Dense(num_classes, dtype="float32", name="class_logits")(x)
-        return keras.Model(image, [real_logit, class_logits], name=name)
-    return keras.Model(inputs, real_logit, name=name)
+    return keras.Model(image, [real_logit, class_logits], name=name)
+
+
+def discriminator_training_view(discriminator: keras.Model, head: str) -> keras.Model | None:
+    """The ACGAN ``discriminator`` with the output its ``head``'s training loss also reads,
+    as a third output: TAC-GAN's twin logits (``"twin"``) or ReACGAN's normalised embedding
+    (``"normalised"``); ``None`` for a head without one.
+
+    The view shares every layer and weight with ``discriminator``, which keeps its two outputs,
+    so evaluation reads the main classifier only and checkpoints hold the twin head too.
+    """
+    extra = {"twin": "class_and_twin_logits", "normalised": "normalised_embedding"}.get(head)
+    if extra is None:
+        return None
+    try:
+        tensor = discriminator.get_layer(extra).output
+    except ValueError:
+        raise ValueError(f"the discriminator {discriminator.name!r} has no {extra!r} layer, so "
+                         f"it has no {head!r} head; build it with build_discriminator("
+                         f"head={head!r})") from None
+    if head == "twin":
+        tensor = tensor[:, tensor.shape[-1] // 2:]
+    return keras.Model(discriminator.inputs, [*discriminator.outputs, tensor],
+                       name=f"{discriminator.name}_training_view")
 
 
 def generate(generator: keras.Model, labels, seed: int = 0, noise=None,

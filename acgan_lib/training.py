@@ -23,7 +23,8 @@ import tensorflow as tf
 
 from acgan_lib import losses
 from acgan_lib.instrument import in_distribute_scope
-from acgan_lib.models import LATENT_DIM, NUM_CLASSES, generate
+from acgan_lib.models import (DISCRIMINATOR_HEADS, LATENT_DIM, NUM_CLASSES,
+                               discriminator_training_view, generate)
 
 
 class ConditionalGAN(keras.Model):
@@ -39,6 +40,11 @@ class ConditionalGAN(keras.Model):
         generator_aux_weight: weight of the class loss in the generator's loss.
         real_label_smoothing: one-sided label smoothing (Salimans et al., 2016): the
             discriminator's target for real images is ``1 - real_label_smoothing``.
+        head: the discriminator's head (:data:`acgan_lib.models.DISCRIMINATOR_HEADS`), which
+            sets the class losses: ``"standard"`` and ``"projection"``: the ACGAN's
+            cross-entropy (or none, CGAN); ``"twin"``: TAC-GAN (:meth:`class_losses`);
+            ``"normalised"``: ReACGAN's D2D-CE in place of the cross-entropy
+            (:func:`acgan_lib.losses.data_to_data_cross_entropy`).
         seed: noise and fake labels are drawn from ``(seed, step)`` with stateless ops, so a run
             (and a resumed run) sees the same noise at the same step.
     """
@@ -46,11 +52,19 @@ class ConditionalGAN(keras.Model):
     def __init__(self, generator: keras.Model, discriminator: keras.Model, auxiliary: bool = True,
                  latent_dim: int = LATENT_DIM, num_classes: int = NUM_CLASSES,
                  fake_aux_weight: float = 1.0, generator_aux_weight: float = 1.0,
-                 real_label_smoothing: float = 0.0, seed: int = 0, **kwargs):
+                 real_label_smoothing: float = 0.0, seed: int = 0, head: str = "standard",
+                 **kwargs):
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
         self.auxiliary = auxiliary
+        if head not in DISCRIMINATOR_HEADS:
+            raise ValueError(f"unknown discriminator head {head!r}; choose one of "
+                             f"{', '.join(DISCRIMINATOR_HEADS)}")
+        self.head = head
+        # The discriminator with the output only training reads (twin logits, normalised
+        # embedding) added; it shares every weight with `discriminator`.
+        self.training_view = discriminator_training_view(discriminator, head)
         self.latent_dim = latent_dim
         self.num_classes = num_classes
         self.fake_aux_weight = float(fake_aux_weight)
@@ -122,10 +136,44 @@ class ConditionalGAN(keras.Model):
 
     def discriminate(self, images, labels, training=True):
         """``(real_logit, class_logits or None)`` whatever the discriminator's kind."""
+        real_logit, class_logits, _ = self.judge(images, labels, training)
+        return real_logit, class_logits
+
+    def judge(self, images, labels, training=True):
+        """``(real_logit, class_logits or None, extra or None)``: ``extra`` is what only the
+        head's training loss reads (TAC-GAN's twin logits, ReACGAN's normalised embedding)."""
+        if self.training_view is not None:
+            real_logit, class_logits, extra = self.training_view(images, training=training)
+            return real_logit, class_logits, extra
         if self.auxiliary:
             real_logit, class_logits = self.discriminator(images, training=training)
-            return real_logit, class_logits
-        return self.discriminator([images, labels], training=training), None
+            return real_logit, class_logits, None
+        return self.discriminator([images, labels], training=training), None, None
+
+    def class_loss(self, class_logits, extra, labels):
+        """The main classifier's loss on one batch: cross-entropy, or ReACGAN's D2D-CE."""
+        if self.head == "normalised":
+            return losses.data_to_data_cross_entropy(extra, class_logits, labels)
+        return losses.auxiliary_loss(class_logits, labels)
+
+    def class_losses(self, real, fake, real_labels, fake_labels):
+        """The class terms of the discriminator's loss; ``real``, ``fake``: ``(class_logits,
+        extra)`` of a real and a generated batch.
+
+        The main classifier learns from real images (and generated ones, weighted
+        ``fake_aux_weight``: 0 for TAC-GAN, as in the authors' discriminator step). TAC-GAN
+        (Gong et al. 2019) adds the twin classifier's cross-entropy on generated images with
+        the labels they were drawn for: the twin learns which label the *generator* meant, and
+        the generator's loss (:meth:`generator_loss`) subtracts it.
+        """
+        # real + w * fake, in the order of losses.discriminator_auxiliary_loss (used before
+        # the heads came): the committed runs still retrain bit for bit.
+        loss = self.class_loss(*real, real_labels)
+        if self.fake_aux_weight:
+            loss += self.fake_aux_weight * self.class_loss(*fake, fake_labels)
+        if self.head == "twin":
+            loss += losses.auxiliary_loss(fake[1], fake_labels)
+        return loss
 
     # ------------------------------------------------------------------ training
     def discriminator_update(self, real_images, real_labels, fake_images, fake_labels) -> dict:
@@ -136,16 +184,16 @@ class ConditionalGAN(keras.Model):
         d_vars = self.discriminator.trainable_variables
         fake_images = tf.stop_gradient(fake_images)
         with tf.GradientTape() as tape:
-            real_logit, real_class = self.discriminate(real_images, real_labels)
-            fake_logit, fake_class = self.discriminate(fake_images, fake_labels)
+            real_logit, real_class, real_extra = self.judge(real_images, real_labels)
+            fake_logit, fake_class, fake_extra = self.judge(fake_images, fake_labels)
             d_loss = losses.discriminator_adversarial_loss(real_logit, fake_logit,
                                                            self.real_label_smoothing)
             values = {"d_accuracy_real": losses.real_accuracy(real_logit, True),
                       "d_accuracy_fake": losses.real_accuracy(fake_logit, False)}
             if self.auxiliary:
-                d_loss += losses.discriminator_auxiliary_loss(
-                    real_class, real_labels, fake_class, fake_labels, self.fake_aux_weight)
-                values["aux_loss_real"] = losses.auxiliary_loss(real_class, real_labels)
+                d_loss += self.class_losses((real_class, real_extra), (fake_class, fake_extra),
+                                            real_labels, fake_labels)
+                values["aux_loss_real"] = self.class_loss(real_class, real_extra, real_labels)
                 values["label_accuracy_real"] = losses.class_accuracy(real_class, real_labels)
                 values["label_accuracy_fake"] = losses.class_accuracy(fake_class, fake_labels)
             scaled = self._scaled(self.d_optimizer, d_loss)
@@ -154,11 +202,22 @@ class ConditionalGAN(keras.Model):
         return {"d_loss": d_loss, **values}
 
     def generator_loss(self, fake_images, fake_labels):
-        """The generator's loss: fool the discriminator and (ACGAN) be classified as asked."""
-        judged_logit, judged_class = self.discriminate(fake_images, fake_labels)
+        """The generator's loss: fool the discriminator and (ACGAN) be classified as asked.
+
+        TAC-GAN: ``adversarial + w * (CE(main head) - CE(twin head))`` on the generated batch.
+        The main head's cross-entropy on generated images is their conditional entropy
+        ``H_Q(y|x)`` plus a divergence; rewarding a low ``H_Q(y|x)`` is what pushes an ACGAN
+        to draw only unambiguous, easy digits. The twin, trained on the generator's own labels,
+        estimates ``H_Q(y|x)``; subtracting its cross-entropy cancels that reward (Gong et al.
+        2019). Only the generator's variables move: the twin is not trained to be worse.
+        """
+        judged_logit, judged_class, extra = self.judge(fake_images, fake_labels)
         g_loss = losses.generator_adversarial_loss(judged_logit)
         if self.auxiliary and self.generator_aux_weight:
-            g_loss += self.generator_aux_weight * losses.auxiliary_loss(judged_class, fake_labels)
+            class_term = self.class_loss(judged_class, extra, fake_labels)
+            if self.head == "twin":
+                class_term -= losses.auxiliary_loss(extra, fake_labels)
+            g_loss += self.generator_aux_weight * class_term
         return g_loss
 
     def _scaled(self, optimizer, loss):
