@@ -276,3 +276,17 @@ def test_fidelity_table_has_the_reference_row_and_names_the_missed_targets(study
     assert "1: label accuracy within the real digits' band, not above it" in table
     with pytest.raises(StudyError, match="no reference scores"):
         evidence.fidelity_table({"runs": {}, "reference": None})
+
+
+def test_fidelity_arms_table_gives_each_arms_spread_under_the_real_row(study):
+    from acgan_lib.evidence import real as real_ref
+
+    study["reference"] = _reference()
+    for run_id, run in study["runs"].items():
+        seed = run["plan"]["seed"]
+        run["final"].update(_fidelity_final(label_accuracy=run["final"]["label_accuracy"],
+                                            recall=0.5 + 0.1 * seed, cas=0.9))
+    table = real_ref.fidelity_arms_markdown(["a", "b"], study=study).splitlines()
+    assert table[2].startswith("| real digits (reference) | - | 99.00% (band")
+    assert table[3] == "| `a` | 3 | 92.0% ± 2.0 | 0.600 ± 0.1 | 0.900 ± 0 | 90.0% ± 0.0 |"
+    assert table[4].startswith("| `b` | 2 | 82.5% ± 3.5 | 0.550 ± 0.071 |")

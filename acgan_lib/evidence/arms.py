@@ -72,7 +72,7 @@ class ArmValues:
         """Mean ± standard deviation as a table cell, without the seed count: ``"98.8% ±
         0.2"`` (points; ``"99.4% ± 0.01"`` for a spread under 0.05 points), ``"2.1 ± 0.02"``,
         ``"0.93 ± 0.01"``; a single run's value alone."""
-        percent = "accuracy" in self.metric
+        percent = "accuracy" in self.metric or self.metric == "cas"
         digits = ".1%" if percent else ".2f" if self.metric.startswith("diversity") else "#.3g"
         mean = format(self.mean, digits).rstrip(".")  # "#" keeps 2.10's zero, not 120.'s dot
         if len(self.values) == 1:

@@ -53,6 +53,24 @@ def fidelity_markdown(study: dict | None = None) -> str:
     return "\n".join(lines)
 
 
+def fidelity_arms_markdown(models: list[str], budget: str = SHIPPED_BUDGET,
+                           study: dict | None = None) -> str:
+    """Label accuracy, recall, coverage and CAS of each model (mean ± sd across its seeds)
+    under the real digits' row at the same sample size: what a higher label accuracy costs
+    in variety is read off one table."""
+    reference = reference_scores(study)
+    titles = [t for _, t in FIDELITY_COLUMNS]
+    lines = ["| model | seeds | " + " | ".join(titles) + " |",
+             "|---|---:|" + "---:|" * len(titles),
+             f"| real digits (reference) | - | {band_text(study)} | {reference['recall']:.3f} "
+             f"| {reference['coverage']:.3f} | {reference['cas']:.2%} |"]
+    for model in models:
+        arms = [arm_values(metric, model, budget, study) for metric, _ in FIDELITY_COLUMNS]
+        cells = [a.summary() for a in arms]
+        lines.append(f"| `{model}` | {len(arms[0].values)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def draw_real_band(ax, vertical: bool = False, study: dict | None = None):
     """Shade real held-out digits' label-accuracy band on ``ax`` (across x when
     ``vertical``, else across y), labelled for the legend."""
