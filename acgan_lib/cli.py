@@ -14,9 +14,17 @@ import sys
 import threading
 from pathlib import Path
 
-from acgan_lib.data import data_options
-from acgan_lib.catalogue import MODEL_SPECS
-from acgan_lib.pretrained import available_pretrained
+from acgan_lib import student_edition, study
+from acgan_lib.catalogue import MODEL_SPECS, get_spec
+from acgan_lib.classifier import train_and_save_classifier
+from acgan_lib.comparison import compare_models, comparison_markdown, write_comparison
+from acgan_lib.data import data_options, load_mnist
+from acgan_lib.evidence import fidelity_table
+from acgan_lib.files import command_line
+from acgan_lib.pretrained import PRETRAINED_DIR, available_pretrained, load_pretrained
+from acgan_lib.runs import TrainConfig, check_output_dir, load_run, train_run
+from acgan_lib.shipping import ship_run
+from acgan_lib.viz import save_grid
 
 #: What ``python -m acgan_lib train`` trains when no --model is given: the ACGAN the course
 #: recommends, which in the study's time-to-quality table (benchmarks/RESULTS.md) is among the
@@ -114,27 +122,16 @@ def _parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--no-fidelity", action="store_true",
                       help="skip precision, recall, coverage, intra-class FD and CAS (CAS trains "
                            "a classifier per model: about a minute each on a CPU)")
-
-    from acgan_lib.study import add_arguments as study_arguments
-
-    study_arguments(sub.add_parser(
+    study.add_arguments(sub.add_parser(
         "study", help="train a declared grid of runs (models x seeds x budget), resumably, and "
                       "aggregate their results (acgan_lib.study)"))
-
-    from acgan_lib.student_edition import add_arguments as student_edition_arguments
-
-    student_edition_arguments(sub.add_parser(
+    student_edition.add_arguments(sub.add_parser(
         "student-edition", help="write the notebooks without solutions and the book with "
                                 "solutions hidden into a folder to hand out"))
     return parser
 
 
 def _train(args) -> int:
-    from acgan_lib.data import load_mnist
-    from acgan_lib.catalogue import get_spec
-    from acgan_lib.files import command_line
-    from acgan_lib.runs import TrainConfig, train_run
-
     get_spec(args.model)  # an unknown name fails before any data is loaded
     if args.data and args.source not in ("auto", "path"):
         raise ValueError(f"--data {args.data} is given but --source is {args.source!r}, which "
@@ -170,19 +167,12 @@ def _train(args) -> int:
 
 
 def _generate(args) -> int:
-    from acgan_lib.runs import check_output_dir
-    from acgan_lib.viz import save_grid
-
     check_output_dir(Path(args.out).absolute().parent)  # before the model is loaded
 
     if Path(args.source).is_dir():
-        from acgan_lib.runs import load_run
-
         gan, _ = load_run(args.source)
         generator = gan.generator
     else:
-        from acgan_lib.pretrained import load_pretrained
-
         generator = load_pretrained(args.source).generator
     path = save_grid(generator, args.out, args.per_class, args.seed)
     print(f"Wrote {path}")
@@ -190,10 +180,6 @@ def _generate(args) -> int:
 
 
 def _train_classifier(args) -> int:
-    from acgan_lib.data import load_mnist
-    from acgan_lib.classifier import train_and_save_classifier
-    from acgan_lib.files import command_line
-
     data = load_mnist(path=args.data, source=args.source)
     manifest = train_and_save_classifier(
         data, args.out, epochs=args.epochs, batch_size=args.batch_size,
@@ -206,11 +192,6 @@ def _train_classifier(args) -> int:
 
 
 def _ship(args) -> int:
-    from acgan_lib.data import load_mnist
-    from acgan_lib.files import command_line
-    from acgan_lib.pretrained import PRETRAINED_DIR
-    from acgan_lib.shipping import ship_run
-
     data = load_mnist(path=args.data, source=args.source)
     manifest = ship_run(args.run_dir, name=args.name, data=data, dest=args.dest,
                         n_per_class=args.n_per_class, seed=args.seed, command=command_line())
@@ -223,9 +204,6 @@ def _ship(args) -> int:
 
 
 def _compare(args) -> int:
-    from acgan_lib.data import load_mnist
-    from acgan_lib.comparison import compare_models, comparison_markdown, write_comparison
-
     data = load_mnist(path=args.data, source=args.source)
     rows = compare_models(args.models, args.run_dirs, data, n_per_class=args.n_per_class,
                           seed=args.seed, fidelity=not args.no_fidelity)
@@ -236,20 +214,14 @@ def _compare(args) -> int:
 
 
 def _study(args) -> int:
-    from acgan_lib.study import main
-
     if args.targets:  # evidence reads the study: the table is printed from above both
-        from acgan_lib.evidence import fidelity_table
-
         print(fidelity_table())
         return 0
-    return main(args)
+    return study.main(args)
 
 
 def _student_edition(args) -> int:
-    from acgan_lib.student_edition import run
-
-    return run(args)
+    return student_edition.run(args)
 
 
 COMMANDS = {"train": _train, "generate": _generate, "train-classifier": _train_classifier,

@@ -20,6 +20,9 @@ from acgan_lib.data import NUM_CLASSES, MnistData
 from acgan_lib.evaluation import METRIC_COLUMNS, evaluate_generator, evaluate_real, held_out_split
 from acgan_lib.fidelity import FIDELITY_COLUMNS, fidelity_real, fidelity_scores
 from acgan_lib.files import write_json, write_text
+from acgan_lib.pretrained import available_pretrained, load_pretrained, pretrained_manifest
+from acgan_lib.runs import check_run_dir, load_run
+from acgan_lib.viz import sample_grid, show_grid
 
 
 def compare_models(names: list[str] | None = None, run_dirs: list[str | os.PathLike] = (),
@@ -34,8 +37,6 @@ def compare_models(names: list[str] | None = None, run_dirs: list[str | os.PathL
     distance and CAS (:mod:`acgan_lib.fidelity`; CAS trains a classifier per row, about a
     minute each on a CPU), the reference row's from real training digits.
     """
-    from acgan_lib.pretrained import available_pretrained, load_pretrained, pretrained_manifest
-    from acgan_lib.runs import check_run_dir, load_run  # runs -> curves -> evaluation
 
     run_dirs = [check_run_dir(d) for d in run_dirs]  # fail before any evaluation
     data, _ = held_out_split(data)
@@ -117,7 +118,6 @@ def write_comparison(rows: list[dict], out: str | os.PathLike) -> dict:
     ``samples.png`` one grid per model, ``confusion.png``) into ``out``; returns the paths."""
     from matplotlib.figure import Figure  # no pyplot: works under any backend, in notebooks too
 
-    from acgan_lib.viz import sample_grid, show_grid
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

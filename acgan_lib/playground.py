@@ -36,7 +36,8 @@ import keras
 import numpy as np
 
 from acgan_lib.files import write_text
-from acgan_lib.models import UpSamplingConv2D, latent_dim_of
+from acgan_lib.models import UpSamplingConv2D, generate, latent_dim_of
+from acgan_lib.pretrained import SHIPPED_NAMES, load_pretrained, pretrained_manifest
 from acgan_lib.validation import NUM_CLASSES
 
 #: The models the page offers, in its order, and what each is in the course.
@@ -209,7 +210,6 @@ def forward(ops: list[dict], arrays: dict[str, np.ndarray], noise, labels) -> np
 
 def export_generator(generator: keras.Model) -> tuple[dict, bytes]:
     """The page's manifest for ``generator`` and its weights blob, checked against Keras."""
-    from acgan_lib.training import generate
 
     ops, arrays = graph(generator)
     records, blob = encode(arrays)
@@ -243,7 +243,6 @@ def write_playground(out: str | os.PathLike, names=None, directory=None) -> list
     Every name and the output folder are checked, and every model exported, before anything
     is written.
     """
-    from acgan_lib.pretrained import SHIPPED_NAMES, load_pretrained, pretrained_manifest
 
     names = list(PLAYGROUND_MODELS if names is None else names)
     unknown = [n for n in names if n not in SHIPPED_NAMES]

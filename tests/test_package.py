@@ -28,8 +28,6 @@ LAZY = {
     # Names that moved out of training in 0.3 resolve on first use (module __getattr__).
     ("training", None): "moved names",
 }
-#: Lazy imports in modules that other work in progress is editing (to hoist when it lands).
-LAZY_PENDING = {"cli", "comparison", "playground"}
 
 
 def _files(module: str) -> list[Path]:
@@ -114,8 +112,6 @@ def test_package_data_stays_under_25_mb():
 def test_acgan_lib_modules_are_imported_at_the_top_unless_there_is_a_reason():
     lazy = []
     for module in MODULES:
-        if module in LAZY_PENDING:
-            continue
         for path in _files(module):
             for name, at_top, node in _imports(path):
                 parts = name.split(".")
