@@ -61,13 +61,12 @@ def write_notebooks(course: Path, notebooks: dict[str, dict]) -> None:
         write_notebook(course / "notebooks" / name, nb)
 
 
-def change_config(course: Path, change: Callable[[dict], None]) -> dict:
-    """Apply ``change`` to the copy's ``_config.yml`` (a dict, changed in place); the result."""
+def change_config(course: Path, change: Callable[[dict], None]) -> None:
+    """Apply ``change`` to the copy's ``_config.yml`` (a dict, changed in place)."""
     path = course / "_config.yml"
     config = yaml.safe_load(path.read_text())
     change(config)
     write_text(path, yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
-    return config
 
 
 def run_jupyter_book(course: Path, strict: bool = True, env: dict | None = None) -> Path:

@@ -31,7 +31,7 @@ from acgan_lib.classifier import CLASSIFIER_PATH
 from acgan_lib.data import MnistData
 from acgan_lib.files import read_json, sha256
 from acgan_lib.models import LATENT_DIM
-from acgan_lib.runs import TrainConfig, architecture, load_run, train_run
+from acgan_lib.runs import TrainConfig, load_run, train_run, weights_model
 from acgan_lib.training import ConditionalGAN
 
 #: Each shipped name and the model (:data:`acgan_lib.catalogue.MODEL_SPECS`) it is. Three
@@ -109,7 +109,7 @@ def load_pretrained(name: str, directory: str | os.PathLike | None = None) -> Co
     """
     folder = _check_name(name, directory)
     manifest = pretrained_manifest(name, folder)
-    model = architecture(manifest)
+    model = weights_model(manifest)
     get_spec(model)
     weights = folder / f"{name}.npz"
     latent_dim = int(manifest.get("config", {}).get("latent_dim", LATENT_DIM))

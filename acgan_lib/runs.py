@@ -279,7 +279,7 @@ def final_row(out: Path) -> dict | None:
     return {k: v for k, v in rows[-1].items() if k in SCALARS}
 
 
-def architecture(manifest: dict) -> str:
+def weights_model(manifest: dict) -> str:
     """The model whose networks a run's (or a shipped model's) weights fit.
 
     That is its ``model``, except for a run of the article's loop (:mod:`acgan_lib.article_run`),
@@ -309,7 +309,7 @@ def load_run(out: str | os.PathLike):
                 if list_checkpoints(out / "checkpoints") else "")
         raise CheckpointError(f"{out} is not a finished run (no manifest.json).{hint}")
     manifest = read_json(out / "manifest.json", error=CheckpointError)
-    model = architecture(manifest)
+    model = weights_model(manifest)
     gan = build_gan(model, latent_dim=manifest["config"]["latent_dim"])
     load_gan(gan, out / "weights.npz", model, optimizers=False)
     return gan, manifest

@@ -24,7 +24,7 @@ from acgan_lib.evaluation import evaluate_generator, evaluate_real
 from acgan_lib.fidelity import fidelity_real, fidelity_scores
 from acgan_lib.files import read_json, write_json
 from acgan_lib.pretrained import SHIPPED_NAMES, load_pretrained, pretrained_manifest
-from acgan_lib.runs import architecture, load_run, train_run
+from acgan_lib.runs import load_run, train_run, weights_model
 from acgan_lib.study.plan import (RESULTS_DIR, RUNS_ROOT, PlannedRun, StudyError, _finished,
                                   grid_path, result_path, weights_path)
 from acgan_lib.study.summary import aggregate
@@ -213,7 +213,7 @@ def run_study(runs: list[PlannedRun], data, runs_root=None, results_dir=None,
         gan, manifest = load_run(run_dir)
         result = collect_result(run, run_dir, data, n_per_class, loaded=(gan, manifest))
         save_final_grid(run, run_dir, results_dir)
-        keep_weights(run, gan, architecture(manifest), weights_root, results_dir)
+        keep_weights(run, gan, weights_model(manifest), weights_root, results_dir)
         write_json(target, result)
         final = result["final"]
         log(f"[{i}/{len(runs)}] {run.run_id}: label accuracy {final['label_accuracy']:.4f}, "
@@ -235,18 +235,18 @@ def _shipped_run_ids() -> dict[str, str]:
 
 
 def _retrained(run: PlannedRun, runs_root: Path, data, verbose: int, log):
-    """The ConditionalGAN of ``run`` and its architecture: from its finished run directory,
-    from the shipped model that run produced, or trained again into ``runs_root``."""
+    """The ConditionalGAN of ``run`` and the model its weights fit: from its finished run
+    directory, from the shipped model that run produced, or trained again into ``runs_root``."""
     run_dir = runs_root / run.run_id
     if not _finished(run_dir, run):
         shipped = _shipped_run_ids().get(run.run_id)
         if shipped is not None:
             log(f"{run.run_id}: the shipped model {shipped!r} is this run's generator")
-            return load_pretrained(shipped), architecture(pretrained_manifest(shipped))
+            return load_pretrained(shipped), weights_model(pretrained_manifest(shipped))
         log(f"{run.run_id}: training again into {run_dir}")
         train_planned_run(run, run_dir, data, verbose)
     gan, manifest = load_run(run_dir)
-    return gan, architecture(manifest)
+    return gan, weights_model(manifest)
 
 
 def retrain(runs: list[PlannedRun], data, runs_root=None, results_dir=None,
