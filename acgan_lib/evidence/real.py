@@ -38,8 +38,9 @@ def study_table_with_reference(models: list[str], budget: str = SHIPPED_BUDGET,
     return "\n".join([head, rule, real, *rows])
 
 
-def fidelity_markdown(study: dict | None = None) -> str:
-    """One row per run with fidelity scores (one run per arm), under the real digits' row."""
+def fidelity_markdown(budget: str = ARTICLE_BUDGET, study: dict | None = None) -> str:
+    """One row per run at ``budget`` with fidelity scores, under the real digits' row (at the
+    article's budget, one run per arm has them so far)."""
     reference = reference_scores(study)
     lines = ["| run | " + " | ".join(t for _, t in FIDELITY_COLUMNS) + " |",
              "|---|" + "---:|" * len(FIDELITY_COLUMNS),
@@ -47,8 +48,11 @@ def fidelity_markdown(study: dict | None = None) -> str:
              f"{reference['coverage']:.2f} | {reference['cas']:.2%} |"]
     for run in fidelity_runs(study):
         f = run["final"]
-        budget = budget_label(f"b{run['plan']['batch_size']}-e{run['plan']['epochs']}")
-        lines.append(f"| `{run['plan']['model']}`, {budget} | {f['label_accuracy']:.2%} | "
+        label = budget_label(f"b{run['plan']['batch_size']}-e{run['plan']['epochs']}")
+        if label != budget_label(budget):
+            continue
+        lines.append(f"| `{run['plan']['model']}`, seed {run['plan']['seed']}, {label} | "
+                     f"{f['label_accuracy']:.2%} | "
                      f"{f['recall']:.2f} | {f['coverage']:.2f} | {f['cas']:.2%} |")
     return "\n".join(lines)
 
@@ -89,8 +93,20 @@ def fidelity_by_model(budget: str = ARTICLE_BUDGET, study: dict | None = None) -
 
 def check_shipped_budget(fid: dict, acc: dict, low: dict) -> None:
     """Chapter 6: the ranking at the shipped budget (``fid``, ``acc``, ``low``: ArmValues by
-    model, :data:`acgan_lib.evidence.verdicts.SHORT_MODELS`)."""
+    model, :data:`acgan_lib.evidence.verdicts.SHORT_MODELS`), and what recall, coverage and
+    CAS add to it across the same seeds."""
     models = list(fid)
+    variety = {k: {m: arm_values(k, m) for m in models} for k in ("recall", "coverage", "cas")}
+    check_conclusion("cgan-concat has the highest mean recall and coverage",
+                     all(variety[k]["cgan-concat"].mean == max(v.mean for v in variety[k].values())
+                         for k in ("recall", "coverage")),
+                     variety["recall"]["cgan-concat"].text())
+    cas = contrast("cas", "cgan-concat", "cgan-multiply")
+    check_conclusion("the two CGANs are level on CAS (within the seed-to-seed spread)",
+                     abs(cas.difference) < cas.spread, cas.text(percent=True))
+    check_conclusion("the article's acgan has the lowest mean coverage and CAS",
+                     all(variety[k]["acgan"].mean == min(v.mean for v in variety[k].values())
+                         for k in ("coverage", "cas")), variety["cas"]["acgan"].text(True))
     others = [m for m in models if m != "cgan-multiply"]
     check_conclusion("cgan-multiply has the lowest mean Frechet distance, and its worst seed "
                      "beats every ACGAN seed",
