@@ -90,6 +90,10 @@ def judge_conditioning() -> dict:
     glue("dependence_pairs", f"{DEPENDENCE_PAIRS:,}")
     check_conclusion("2: for the CGANs at 2 epochs, multiply beats concat in every seed",
                      multiply.a_above, multiply.text(True))
+    recall = contrast("recall", "cgan-concat", "cgan-multiply")
+    glue("multiply_recall", f"{recall.b.summary()} against {recall.a.summary()}")
+    check_conclusion("2: ... but its recall is below concat's in every seed",
+                     recall.a_above, recall.text())
     check_runs_per_arm(["acgan", "acgan-concat", *CGANS], ARTICLE_BUDGET, 3)
     mean = {m: {k: v.mean for k, v in f.items()} for m, f in long.items()}
     check_conclusion("2: at 20 epochs concat beats multiply for the CGANs (label accuracy, "
