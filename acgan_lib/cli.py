@@ -123,8 +123,9 @@ def _parser() -> argparse.ArgumentParser:
                       help="skip precision, recall, coverage, intra-class FD and CAS (CAS trains "
                            "a classifier per model: about a minute each on a CPU)")
     study.add_arguments(sub.add_parser(
-        "study", help="train a declared grid of runs (models x seeds x budget), resumably, and "
-                      "aggregate their results (acgan_lib.study)"))
+        "study", parents=[data],
+        help="train a declared grid of runs (models x seeds x budget), resumably, and "
+             "aggregate their results (acgan_lib.study; meant for the full MNIST)"))
     student_edition.add_arguments(sub.add_parser(
         "student-edition", help="write the notebooks without solutions and the book with "
                                 "solutions hidden into a folder to hand out"))

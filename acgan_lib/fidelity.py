@@ -141,14 +141,15 @@ def classification_accuracy_score(train_images, train_labels, test_images, test_
 
 
 def _scores(images, labels, real_images, real_labels, data: MnistData, k: int, seed: int,
-            cas: bool) -> dict:
+            cas: bool, cas_steps: int) -> dict:
     _, fake_features = classifier_outputs(images)
     _, real_features = classifier_outputs(real_images)
     result = prdc_scores(real_features, real_labels, fake_features, labels, k)
     result.update(intra_class_frechet(real_features, real_labels, fake_features, labels))
     if cas:
         result.update(classification_accuracy_score(images, labels, data.x_test, data.y_test,
-                                                     seed=seed))
+                                                     seed=seed, steps=cas_steps))
+        result["cas_steps"] = int(cas_steps)
     return result
 
 
@@ -160,29 +161,32 @@ def _held_out(data: MnistData | None, n_per_class: int, seed: int):
 
 
 def fidelity_scores(generator, data: MnistData | None = None, n_per_class: int = 500,
-                    seed: int = 0, k: int = NEAREST_K, cas: bool = True) -> dict:
+                    seed: int = 0, k: int = NEAREST_K, cas: bool = True,
+                    cas_steps: int = CAS_STEPS) -> dict:
     """Precision, recall, density, coverage (overall and per digit), intra-class Frechet
     distance and CAS of a generator (or ConditionalGAN), against real held-out digits.
 
     ``n_per_class`` generated images of each digit (noise from ``seed``) against as many real
     held-out images of each digit (the same draw as :func:`~acgan_lib.evaluation.
-    evaluate_generator` with the same ``seed``); CAS tests on every held-out digit. Generated
+    evaluate_generator` with the same ``seed``); CAS (``cas_steps`` training steps; fewer only
+    for smoke tests) tests on every held-out digit. Generated
     images outside [-1, 1] are refused with the range found.
     """
     data, (real_images, real_labels) = _held_out(data, n_per_class, seed)
     images, labels = generate_per_class(generator, n_per_class, seed)
     images = model_images(images, "generated images (the generator's output)")
-    result = _scores(images, labels, real_images, real_labels, data, k, seed, cas)
+    result = _scores(images, labels, real_images, real_labels, data, k, seed, cas, cas_steps)
     return {**result, "k": k, "n_per_class": int(n_per_class), "seed": int(seed)}
 
 
 def fidelity_real(data: MnistData | None = None, n_per_class: int = 500, seed: int = 0,
-                  k: int = NEAREST_K, cas: bool = True) -> dict:
+                  k: int = NEAREST_K, cas: bool = True, cas_steps: int = CAS_STEPS) -> dict:
     """The reference: real *training* digits (``n_per_class`` of each, drawn with
     ``seed + 1``, as :func:`~acgan_lib.evaluation.evaluate_real` draws them) scored as if they
     were generated, against the same held-out digits as :func:`fidelity_scores`."""
     data, (real_images, real_labels) = _held_out(data, n_per_class, seed)
     images, labels = select_per_class(data.x_train, data.y_train, n_per_class, seed + 1,
                                       what=f"the training set of {data.source}")
-    result = _scores(model_images(images), labels, real_images, real_labels, data, k, seed, cas)
+    result = _scores(model_images(images), labels, real_images, real_labels, data, k, seed, cas,
+                     cas_steps)
     return {**result, "k": k, "n_per_class": int(n_per_class), "seed": int(seed)}

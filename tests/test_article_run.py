@@ -104,7 +104,7 @@ def test_the_study_trains_and_aggregates_the_loop_like_any_run(mnist, tmp_path):
 
     run = PlannedRun(ARTICLE_LOOP, 0, 1, 16, steps_per_epoch=3)
     summary = run_study([run], mnist, tmp_path / "runs", tmp_path / "results", n_per_class=20,
-                        verbose=0, log=lambda m: None)
+                        verbose=0, log=lambda m: None, cas_steps=20)  # a short CAS recipe
     result = summary["runs"][run.run_id]
     assert result["arm"] == "article-loop-b16-e1-n3" and result["steps"] == 3
     assert summary["arms"]["article-loop-b16-e1-n3"]["runs"] == [run.run_id]

@@ -17,6 +17,9 @@ from acgan_lib.study import (RESULTS_DIR, STUDIES, PlannedRun, StudyError, aggre
 SHIPPED_GRID_SHAPE = pretrained_history("acgan").grids[-1].shape
 SMOKE = [PlannedRun("acgan", 0, 1, 32, steps_per_epoch=4),
          PlannedRun("cgan-concat", 1, 1, 32, steps_per_epoch=4)]
+#: CAS training steps in the smoke study: its scores are only checked to be recorded and
+#: reproduced, so a short recipe (the study's is fidelity.CAS_STEPS) spares ~2 min of CI.
+CAS = 20
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +27,7 @@ def smoke(mnist, tmp_path_factory):
     root = tmp_path_factory.mktemp("study")
     logs: list[str] = []
     summary = run_study(SMOKE, mnist, root / "runs", root / "results", n_per_class=100,
-                        verbose=0, log=logs.append)
+                        cas_steps=CAS, verbose=0, log=logs.append)
     return root, summary, logs
 
 
@@ -50,7 +53,7 @@ def test_rerun_skips_finished_runs_and_adds_no_duplicates(smoke, mnist):
     root, before, _ = smoke
     logs: list[str] = []
     after = run_study(SMOKE, mnist, root / "runs", root / "results", n_per_class=100,
-                      verbose=0, log=logs.append)
+                      cas_steps=CAS, verbose=0, log=logs.append)
     assert sum("results exist, skipped" in line for line in logs) == len(SMOKE)
     assert not any("training into" in line for line in logs)
     assert after["runs"].keys() == before["runs"].keys()
@@ -67,8 +70,8 @@ def test_a_missing_final_grid_is_written_again_without_training(smoke, mnist):
                                          f"{SMOKE[0].run_id}"):
         final_grid(SMOKE[1].run_id, root / "results")
     logs: list[str] = []
-    run_study(SMOKE, mnist, root / "runs", root / "results", n_per_class=100, verbose=0,
-              log=logs.append)
+    run_study(SMOKE, mnist, root / "runs", root / "results", n_per_class=100, cas_steps=CAS,
+              verbose=0, log=logs.append)
     assert sum("wrote its final grid" in line for line in logs) == 1
     assert not any("training into" in line for line in logs)
     assert path.read_bytes() == before
@@ -83,6 +86,9 @@ def test_finished_runs_keep_their_generator_and_can_be_scored_again_from_it(smok
         assert {"precision", "recall", "coverage", "intra_fd", "cas"} <= set(
             summary["runs"][run.run_id]["final"])
     assert (results / "reference.json").is_file() and summary["reference"]["recall"] > 0.5
+    # the real reference and the runs' CAS were trained with the same, recorded recipe
+    assert summary["reference"]["cas_steps"] == CAS
+    assert {summary["runs"][r.run_id]["final"]["cas_steps"] for r in SMOKE} == {CAS}
     # a copy of the results without the weights and without the run directories: --retrain
     # would have to train again; --reevaluate scores the kept generator only
     copy = tmp_path / "results"
@@ -90,14 +96,15 @@ def test_finished_runs_keep_their_generator_and_can_be_scored_again_from_it(smok
     run = SMOKE[1]
     logs: list[str] = []
     assert reevaluate([run], mnist, tmp_path / "no-runs", copy, n_per_class=100,
-                      log=logs.append) == 1
+                      cas_steps=CAS, log=logs.append) == 1
     again = json.loads(result_path(run, copy).read_text())
     before = summary["runs"][run.run_id]
     assert again["final"]["label_accuracy"] == before["final"]["label_accuracy"]
     assert again["final"]["cas"] == before["final"]["cas"] and again["curve"] == before["curve"]
     # without kept weights, retrain takes the finished run directory and checks it reproduces
     weights_path(run.run_id, results_dir=copy).unlink()
-    assert retrain([run], mnist, root / "runs", copy, n_per_class=100, log=logs.append) == 1
+    assert retrain([run], mnist, root / "runs", copy, n_per_class=100, cas_steps=CAS,
+                   log=logs.append) == 1
     kept = json.loads(result_path(run, copy).read_text())["reproduced"]
     assert kept["label_accuracy"]["relative_difference"] == 0
     assert weights_path(run.run_id, results_dir=copy).is_file()

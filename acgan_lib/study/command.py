@@ -10,18 +10,17 @@ from __future__ import annotations
 import os
 import sys
 
-from acgan_lib.data import SOURCES, load_mnist
+from acgan_lib.data import load_mnist
 from acgan_lib.study.plan import RUNS_ROOT, STUDIES, WEIGHTS_ROOT, get_study, status
 from acgan_lib.study.runner import reevaluate, retrain, run_study
 from acgan_lib.study.summary import aggregate
 
 
 def add_arguments(parser) -> None:
+    """The study options; ``--data``/``--source`` come from the parent parser
+    (:func:`acgan_lib.data.data_options`), as for every command that loads MNIST."""
     parser.add_argument("studies", nargs="*", help=f"studies to run, in order: "
                                                    f"{', '.join(STUDIES)}")
-    parser.add_argument("--data", default=None, help="MNIST .npz (as for train; a study is "
-                                                     "meant for the full MNIST)")
-    parser.add_argument("--source", default="auto", choices=SOURCES)
     parser.add_argument("--runs", default=str(RUNS_ROOT), help="where the run directories go")
     parser.add_argument("--results", default=None,
                         help="results folder (default: the package's acgan_lib/results)")

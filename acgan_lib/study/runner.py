@@ -21,7 +21,7 @@ from acgan_lib.catalogue import build_gan
 from acgan_lib.checkpoint import load_generator, read_npz, save_generator
 from acgan_lib.curves import read_curve
 from acgan_lib.evaluation import evaluate_generator, evaluate_real
-from acgan_lib.fidelity import fidelity_real, fidelity_scores
+from acgan_lib.fidelity import CAS_STEPS, fidelity_real, fidelity_scores
 from acgan_lib.files import read_json, write_json
 from acgan_lib.pretrained import SHIPPED_NAMES, load_pretrained, pretrained_manifest
 from acgan_lib.runs import load_run, train_run, weights_model
@@ -86,29 +86,30 @@ def load_kept(run_id: str, weights_root=None, results_dir=None):
 
 
 def final_evaluation(gan, data, n_per_class: int = FINAL_N_PER_CLASS,
-                     generator_only: bool = False) -> dict:
+                     generator_only: bool = False, cas_steps: int = CAS_STEPS) -> dict:
     """A run's final evaluation: label accuracy, Frechet distance, diversity (and, from a whole
     ACGAN, its auxiliary classifier on real digits), then the fidelity and coverage scores
-    (:mod:`acgan_lib.fidelity`), on ``n_per_class`` images per digit, seed 0."""
+    (:mod:`acgan_lib.fidelity`, CAS trained for ``cas_steps``), on ``n_per_class`` images per
+    digit, seed 0."""
     started = time.perf_counter()
     final = evaluate_generator(gan.generator if generator_only else gan, data, n_per_class,
                                seed=0)
     middle = time.perf_counter()
-    final.update(fidelity_scores(gan, data, n_per_class, seed=0))
+    final.update(fidelity_scores(gan, data, n_per_class, seed=0, cas_steps=cas_steps))
     final["fidelity_seconds"] = round(time.perf_counter() - middle, 1)
     final["evaluation_seconds"] = round(middle - started, 1)
     return final
 
 
 def collect_result(run: PlannedRun, run_dir, data, n_per_class: int = FINAL_N_PER_CLASS,
-                   loaded=None) -> dict:
+                   loaded=None, cas_steps: int = CAS_STEPS) -> dict:
     """The results of a finished run: plan, how it was trained, its curve, its final evaluation
     (:func:`final_evaluation`, ``n_per_class`` images per digit). ``loaded``: the run's
     ``(gan, manifest)`` when the caller has already loaded them (:func:`runs.load_run`)."""
     gan, manifest = loaded or load_run(run_dir)
     curve = read_curve(run_dir)
     started = time.perf_counter()
-    final = final_evaluation(gan, data, n_per_class)
+    final = final_evaluation(gan, data, n_per_class, cas_steps=cas_steps)
     training = curve[-1]["training_seconds"] if curve else manifest["wall_clock_seconds"]
     evaluating = sum(r["evaluation_seconds"] for r in curve)
     return {
@@ -147,27 +148,34 @@ def reproduction(committed: dict, final: dict, run_id: str) -> dict:
     return compared
 
 
-def write_reference(data, results_dir=None, n_per_class: int = FINAL_N_PER_CLASS) -> dict:
+def write_reference(data, results_dir=None, n_per_class: int = FINAL_N_PER_CLASS,
+                    cas_steps: int = CAS_STEPS) -> dict:
     """Score real training digits as if they were generated, at the final evaluation's sizes,
     into ``results/reference.json``: the row every model's scores are read against."""
     started = time.perf_counter()
     reference = evaluate_real(data, n_per_class, seed=0)
-    reference.update(fidelity_real(data, n_per_class, seed=0))
+    reference.update(fidelity_real(data, n_per_class, seed=0, cas_steps=cas_steps))
     reference["seconds"] = round(time.perf_counter() - started, 1)
     reference["data"] = data.description
     write_json(Path(results_dir or RESULTS_DIR) / "reference.json", reference)
     return reference
 
 
-def _ensure_reference(data, results_dir, n_per_class: int, log) -> None:
+def _ensure_reference(data, results_dir, n_per_class: int, log,
+                      cas_steps: int = CAS_STEPS) -> None:
+    """Score the real digits again unless ``reference.json`` was scored at these sizes (a
+    reference from before ``cas_steps`` was recorded used :data:`CAS_STEPS`)."""
     path = Path(results_dir or RESULTS_DIR) / "reference.json"
     try:
-        current = read_json(path).get("n_per_class") == n_per_class
+        reference = read_json(path)
+        current = (reference.get("n_per_class") == n_per_class
+                   and reference.get("cas_steps", CAS_STEPS) == cas_steps)
     except (ValueError, FileNotFoundError, OSError):
         current = False
     if not current:
-        log(f"scoring real digits for the reference ({n_per_class} per digit)")
-        write_reference(data, results_dir, n_per_class)
+        log(f"scoring real digits for the reference ({n_per_class} per digit, CAS trained "
+            f"for {cas_steps} steps)")
+        write_reference(data, results_dir, n_per_class, cas_steps)
 
 
 def train_planned_run(run: PlannedRun, run_dir: Path, data, verbose: int = 2) -> dict:
@@ -182,8 +190,11 @@ def train_planned_run(run: PlannedRun, run_dir: Path, data, verbose: int = 2) ->
 
 def run_study(runs: list[PlannedRun], data, runs_root=None, results_dir=None,
               n_per_class: int = FINAL_N_PER_CLASS, verbose: int = 2,
-              log=print, weights_root=None) -> dict:
+              log=print, weights_root=None, cas_steps: int = CAS_STEPS) -> dict:
     """Train every run of ``runs`` whose results do not exist yet, then aggregate.
+
+    ``n_per_class`` and ``cas_steps`` size the final evaluation and the real reference
+    (smaller only for smoke tests).
 
     Each finished run's results and generator weights (:func:`keep_weights`) are written
     before the next run starts. Returns the aggregate (also written to
@@ -193,7 +204,7 @@ def run_study(runs: list[PlannedRun], data, runs_root=None, results_dir=None,
     results_dir = Path(results_dir or RESULTS_DIR)
     if len({r.run_id for r in runs}) != len(runs):
         raise StudyError("the plan lists a run twice")
-    _ensure_reference(data, results_dir, n_per_class, log)
+    _ensure_reference(data, results_dir, n_per_class, log, cas_steps)
     for i, run in enumerate(runs, start=1):
         target = result_path(run, results_dir)
         run_dir = runs_root / run.run_id
@@ -211,7 +222,8 @@ def run_study(runs: list[PlannedRun], data, runs_root=None, results_dir=None,
             log(f"[{i}/{len(runs)}] {run.run_id}: training into {run_dir}")
             train_planned_run(run, run_dir, data, verbose)
         gan, manifest = load_run(run_dir)
-        result = collect_result(run, run_dir, data, n_per_class, loaded=(gan, manifest))
+        result = collect_result(run, run_dir, data, n_per_class, loaded=(gan, manifest),
+                                cas_steps=cas_steps)
         save_final_grid(run, run_dir, results_dir)
         keep_weights(run, gan, weights_model(manifest), weights_root, results_dir)
         write_json(target, result)
@@ -251,7 +263,7 @@ def _retrained(run: PlannedRun, runs_root: Path, data, verbose: int, log):
 
 def retrain(runs: list[PlannedRun], data, runs_root=None, results_dir=None,
             weights_root=None, n_per_class: int = FINAL_N_PER_CLASS, verbose: int = 2,
-            log=print) -> int:
+            log=print, cas_steps: int = CAS_STEPS) -> int:
     """Keep the generator weights of finished runs whose results were committed without them.
 
     Each such run is taken from its finished run directory, or from the shipped model it
@@ -261,7 +273,7 @@ def retrain(runs: list[PlannedRun], data, runs_root=None, results_dir=None,
     Returns how many runs were done.
     """
     runs_root = Path(runs_root or RUNS_ROOT)
-    _ensure_reference(data, results_dir, n_per_class, log)
+    _ensure_reference(data, results_dir, n_per_class, log, cas_steps)
     done = 0
     for run in runs:
         target = result_path(run, results_dir)
@@ -270,7 +282,7 @@ def retrain(runs: list[PlannedRun], data, runs_root=None, results_dir=None,
             continue
         old = read_json(target, error=StudyError)
         gan, model = _retrained(run, runs_root, data, verbose, log)
-        final = final_evaluation(gan, data, n_per_class)
+        final = final_evaluation(gan, data, n_per_class, cas_steps=cas_steps)
         old["reproduced"] = reproduction(old["final"], final, run.run_id)
         keep_weights(run, gan, model, weights_root, results_dir)
         write_json(target, {**old, "final": final})
@@ -287,13 +299,14 @@ def retrain(runs: list[PlannedRun], data, runs_root=None, results_dir=None,
 
 
 def reevaluate(runs: list[PlannedRun], data, runs_root=None, results_dir=None,
-               n_per_class: int = FINAL_N_PER_CLASS, log=print, weights_root=None) -> int:
+               n_per_class: int = FINAL_N_PER_CLASS, log=print, weights_root=None,
+               cas_steps: int = CAS_STEPS) -> int:
     """Recompute the final evaluation of finished runs (after a change to the evaluation
     code) from their kept generator weights, or from their run directories where those are
     here; their curves are kept, and so is an ACGAN's auxiliary accuracy when only its
     generator was kept. Returns how many were redone."""
     runs_root = Path(runs_root or RUNS_ROOT)
-    _ensure_reference(data, results_dir, n_per_class, log)
+    _ensure_reference(data, results_dir, n_per_class, log, cas_steps)
     done = 0
     for run in runs:
         target, run_dir = result_path(run, results_dir), runs_root / run.run_id
@@ -301,11 +314,12 @@ def reevaluate(runs: list[PlannedRun], data, runs_root=None, results_dir=None,
             continue
         old = read_json(target, error=StudyError)
         if _finished(run_dir, run):
-            new = collect_result(run, run_dir, data, n_per_class)
+            new = collect_result(run, run_dir, data, n_per_class, cas_steps=cas_steps)
             new["curve"] = old["curve"]  # measured during training: cannot be redone
         elif weights_path(run.run_id, weights_root, results_dir).is_file():
             gan = load_kept(run.run_id, weights_root, results_dir)
-            final = final_evaluation(gan, data, n_per_class, generator_only=True)
+            final = final_evaluation(gan, data, n_per_class, generator_only=True,
+                                     cas_steps=cas_steps)
             if "aux_label_accuracy_real" in old["final"]:
                 final["aux_label_accuracy_real"] = old["final"]["aux_label_accuracy_real"]
             new = {**old, "final": final}

@@ -92,15 +92,18 @@ def aggregate(results_dir=None, runs_root=None, log=print) -> dict:
         arm["training_seconds"] = _stats([m["training_seconds"] for m in members])
     reference = results_dir / "reference.json"
     summary = {
-        "description": "Aggregate of a study's finished runs (acgan_lib.study): per run its "
-                       "plan, curve and final evaluation; per arm (a model at one budget) the "
-                       "mean, sample standard deviation (ddof=1), min and max across seeds; "
-                       "the reference: real training digits scored as if generated.",
+        "description": "Aggregate of a study's finished runs (acgan_lib.study): the ids of "
+                       "the runs, each one's plan, curve and final evaluation in "
+                       "runs/<id>.json beside this file (load_study reads them back); per arm "
+                       "(a model at one budget) the mean, sample standard deviation (ddof=1), "
+                       "min and max across seeds; the reference: real training digits scored "
+                       "as if generated.",
         "final_evaluation": next((r["final"]["real_images"] for r in runs.values()), None),
         "reference": read_json(reference, error=StudyError) if reference.is_file() else None,
         "runs": runs, "arms": dict(sorted(arms.items())), "excluded": excluded,
     }
-    write_json(results_dir / "study.json", summary)
+    # each run is stored once, in its runs/<id>.json: study.json names them (package size)
+    write_json(results_dir / "study.json", {**summary, "runs": list(runs)})
     return summary
 
 
@@ -143,5 +146,12 @@ def time_to_quality(summary: dict, thresholds=(0.9, 0.95)) -> dict:
 
 
 def load_study(path=None) -> dict:
-    """The shipped aggregate (``acgan_lib/results/study.json``) or the one at ``path``."""
-    return read_json(Path(path) if path else RESULTS_DIR / "study.json", error=StudyError)
+    """The shipped aggregate (``acgan_lib/results/study.json``) or the one at ``path``, with
+    each run's results read from ``runs/<id>.json`` beside it, as :func:`aggregate` returns
+    it."""
+    path = Path(path) if path else RESULTS_DIR / "study.json"
+    summary = read_json(path, error=StudyError)
+    folder = path.parent / "runs"
+    summary["runs"] = {run_id: read_json(folder / f"{run_id}.json", error=StudyError)
+                       for run_id in summary["runs"]}
+    return summary
