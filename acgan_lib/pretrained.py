@@ -34,18 +34,21 @@ from acgan_lib.models import LATENT_DIM
 from acgan_lib.runs import TrainConfig, load_run, train_run, weights_model
 from acgan_lib.training import ConditionalGAN
 
-#: Each shipped name and the model (:data:`acgan_lib.catalogue.MODEL_SPECS`) it is. Three
+#: Each shipped name and the model (:data:`acgan_lib.catalogue.MODEL_SPECS`) it is. Four
 #: trained at the article's budget (20 epochs at batch 256): ``acgan``, the article's ACGAN
-#: (the study's seed 0); ``acgan-concat``, that with the concatenating generator (seed 1); and
+#: (the study's seed 0); ``acgan-concat``, that with the concatenating generator (seed 1);
 #: ``acgan-real-aux-concat``, that with no class loss on generated images as well (seed 0),
-#: the ACGAN the course recommends. The others, and ``acgan-2-epochs``, are the study's seed-0
-#: runs at the shipped budget (2 epochs at batch 64).
+#: the ACGAN the course recommends; and ``cgan-concat-20-epochs``, the concatenating CGAN
+#: (seed 0), so that CGAN and ACGAN compare at equal budgets. The others, and
+#: ``acgan-2-epochs``, are the study's seed-0 runs at the shipped budget (2 epochs at batch 64).
 SHIPPED_MODELS = {"acgan": "acgan", "acgan-concat": "acgan-concat",
                   "acgan-real-aux-concat": "acgan-real-aux-concat",
+                  "cgan-concat-20-epochs": "cgan-concat",
                   "acgan-2-epochs": "acgan", "acgan-real-aux": "acgan-real-aux",
                   "cgan-concat": "cgan-concat", "cgan-multiply": "cgan-multiply"}
 #: The shipped names trained at the article's budget, ten times the others' training images.
-ARTICLE_BUDGET_NAMES = ("acgan", "acgan-concat", "acgan-real-aux-concat")
+ARTICLE_BUDGET_NAMES = ("acgan", "acgan-concat", "acgan-real-aux-concat",
+                        "cgan-concat-20-epochs")
 SHIPPED_NAMES = tuple(SHIPPED_MODELS)
 ENV_TRAIN = "ACGAN_TRAIN"
 #: The folder of the shipped checkpoints, inside the installed package (the classifier's
