@@ -100,8 +100,21 @@ def command_line() -> str:
     return "python -m acgan_lib " + shlex.join(sys.argv[1:])
 
 
+def cpu_model() -> str:
+    """The processor's model name (``/proc/cpuinfo`` on Linux): CPU kernels differ between
+    processors, so a run that does not reproduce on another machine can be traced to it."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
 def versions() -> dict:
-    """Library, TensorFlow, Keras and Python versions, and the device used."""
+    """Library, TensorFlow, Keras and Python versions, and the device used (and the CPU's
+    model: see :func:`cpu_model`)."""
     # Imported when called: the Keras 2 subprocess of acgan_lib.freezing imports this module.
     import keras
     import tensorflow as tf
@@ -110,4 +123,5 @@ def versions() -> dict:
     return {"acgan_lib": acgan_lib.__version__, "tensorflow": tf.__version__,
             "keras": keras.__version__,
             "python": platform.python_version(), "platform": platform.platform(),
-            "device": ", ".join(g.name for g in gpus) if gpus else f"CPU ({os.cpu_count()} cores)"}
+            "device": ", ".join(g.name for g in gpus) if gpus else f"CPU ({os.cpu_count()} cores)",
+            "cpu": cpu_model()}
