@@ -15,8 +15,10 @@ run's results the moment it finishes::
   that any new metric can be computed again without training (``--reevaluate``);
 * ``acgan_lib/results/reference.json``: what real digits score on every metric, at the final
   evaluation's sample sizes (the reference row of every table);
-* ``acgan_lib/results/study.json``: the aggregate of every finished run: the runs, and for each
-  *arm* (a model at one budget) the mean, standard deviation, minimum and maximum across seeds.
+* ``acgan_lib/results/study.json``: the aggregate of every finished run: the runs' ids (each
+  run's results are stored once, in ``runs/``; :func:`load_study` reads them back), and for
+  each *arm* (a model at one budget) the mean, standard deviation, minimum and maximum across
+  seeds.
 
 A run whose results were committed before its weights were kept is trained again with
 ``--retrain``: training is deterministic on a CPU, so the retrained run must reproduce its
