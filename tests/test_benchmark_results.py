@@ -119,3 +119,10 @@ def test_the_readme_states_what_the_fidelity_targets_found():
     cas = [run_targets(r["final"], reference_scores(study))[CAS_TARGET].met
            for r in study["runs"].values() if "recall" in r["final"]]
     assert cas and not any(cas)  # "CAS is the hardest (none within one point ...)"
+    # "In each of its three runs at the article's budget its recall is ... and its CAS ..."
+    from acgan_lib.evidence.acgan_recipes import fidelity_facts
+
+    facts, words = fidelity_facts(study=study), " ".join(readme.split())
+    assert (f"In each of its {facts.glued['rec_n']} runs at the article's budget its recall is "
+            f"{facts.glued['best_recall_share']} of real digits' and its CAS "
+            f"{facts.glued['best_cas_gap']} points below.") in words
